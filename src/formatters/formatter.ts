@@ -1,0 +1,119 @@
+/** How the engine turns one stored value into text, inside SQLite, exactly. */
+export type ValueEncoding =
+  /** A SQL literal that SQLite reads back to the same value, type and bits. */
+  | "sql"
+  /** A JSON value: exact integer digits, round-trip doubles, strings, base64 strings for blobs. */
+  | "json"
+  /** A CSV field (RFC 4180): empty for NULL, `""` for the empty string, base64 for blobs. */
+  | "csv";
+
+/**
+ * One piece of a row template: literal text, a column's value in an encoding, or a raw SQL
+ * expression (evaluated by SQLite, must yield text; the engine does not split it when large).
+ */
+export type RowPiece = string | { column: string; encoding: ValueEncoding } | { expr: string };
+
+/** A column of an exported table, from `PRAGMA table_xinfo`. */
+export interface ColumnInfo {
+  name: string;
+  /** Declared type, as written (may be ""). */
+  type: string;
+  notNull: boolean;
+  /** 1-based position in the primary key, 0 when not part of it. */
+  primaryKey: number;
+  /** Generated (VIRTUAL or STORED) columns cannot be inserted into. */
+  generated: boolean;
+}
+
+/** An exported table as formatters see it. */
+export interface TableInfo {
+  name: string;
+  /** "table" for ordinary tables, "virtual" for FTS5, R-Tree and other virtual tables. */
+  kind: "table" | "virtual";
+  /** The CREATE statement from `sqlite_master`. */
+  createSql: string;
+  /** Visible columns in declaration order (hidden columns of virtual tables are left out). */
+  columns: ColumnInfo[];
+  /**
+   * Expression naming the rowid when it is not an ordinary column (a rowid table without an
+   * INTEGER PRIMARY KEY): `rowid`, `_rowid_` or `oid`, whichever no column shadows. Null otherwise.
+   */
+  hiddenRowid: string | null;
+  withoutRowid: boolean;
+  strict: boolean;
+  /** Module of a virtual table (`"fts5"`, `"rtree"`, ...), null for ordinary tables. */
+  module: string | null;
+  /**
+   * Where the rows live: "own" (read from this table), "external" (an external-content FTS5 index
+   * of another table, rebuilt from it), or "none" (contentless FTS5, fts5vocab: nothing to read).
+   */
+  content: "own" | "external" | "none";
+}
+
+/** A schema object written after the data: index, view or trigger. */
+export interface SchemaObject {
+  type: "index" | "view" | "trigger";
+  name: string;
+  tableName: string;
+  sql: string;
+}
+
+/** What a formatter knows about the job while it writes headers and footers. */
+export interface FormatContext {
+  /** Whether the job writes the schema (CREATE statements). */
+  schema: boolean;
+  /** Whether the job writes rows. */
+  data: boolean;
+  /** Every table of the job, in export order. */
+  tables: readonly TableInfo[];
+}
+
+/** Extra facts the engine reads just before the job's footer is written. */
+export interface FooterContext extends FormatContext {
+  /** Indexes, views and triggers that belong to the exported tables, in creation order. */
+  schemaObjects: readonly SchemaObject[];
+  /** `sqlite_sequence` rows of the exported tables; `seq` as exact decimal text. */
+  sequences: readonly { name: string; seq: string }[];
+}
+
+/**
+ * Turns tables into bytes. The engine calls the text hooks in this order: `header`, then for each
+ * table `tableHeader`, one rendering of `row` per row with `rowSeparator` between rows, and
+ * `tableFooter`; finally `footer`. Hooks must be pure functions of their arguments: the engine may
+ * call them again after a crash and expects the same text, and they must keep no state of their
+ * own between calls (whatever a format needs, such as "is this the first row", the engine
+ * provides). Row values are rendered inside SQLite from the `row` template, so exactness and
+ * large values are the engine's job, not the formatter's.
+ *
+ * @example A flavour of SQL dump that upserts:
+ * const upsert: DumpFormatter = {
+ *   extension: "sql", contentType: "application/sql", objectPerTable: false,
+ *   row: (t) => [`INSERT OR REPLACE INTO ${quoteIdentifier(t.name)} VALUES(`,
+ *     ...t.columns.flatMap((c, i) => [i ? "," : "", { column: c.name, encoding: "sql" as const }]), ");\n"],
+ * };
+ */
+export interface DumpFormatter {
+  /** File extension of the objects, without the dot. */
+  readonly extension: string;
+  /** Content-Type set on the objects. */
+  readonly contentType: string;
+  /** True for one object per table (named `<table>.<extension>` under the job's key), false for one per job. */
+  readonly objectPerTable: boolean;
+  /** Text at the start of each object. */
+  header?(ctx: FormatContext): string;
+  /** Text before the rows of a table. */
+  tableHeader?(table: TableInfo, ctx: FormatContext): string;
+  /** Template of one row, computed once per table; null to write no rows for this table. */
+  row(table: TableInfo, ctx: FormatContext): RowPiece[] | null;
+  /** Text between two rows of one table. Default "". */
+  readonly rowSeparator?: string;
+  /** Text after the rows of a table. */
+  tableFooter?(table: TableInfo, ctx: FormatContext): string;
+  /** Text at the end of each object. For one object per job, it gets the schema objects too. */
+  footer?(ctx: FooterContext): string;
+}
+
+/** Quotes an SQL identifier with double quotes, doubling any inside. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,227 @@
+import { DumpError } from "./errors.js";
+import type { DumpFormatter, FooterContext, FormatContext, TableInfo } from "./formatters/formatter.js";
+import type { JobRecord } from "./job-store.js";
+import { PartWriter } from "./part-writer.js";
+import { SchemaReader } from "./schema-reader.js";
+import { TableReader } from "./table-reader.js";
+import { objectKey, JOB_METADATA_KEY } from "./output-keys.js";
+
+/** A synchronous slice of work aims at this many milliseconds, so the host keeps serving requests. */
+const SLICE_MS = 20;
+/** At most this many characters of rendered rows are held at once. */
+const MAX_BATCH_CHARS = 1024 * 1024;
+const MIN_BATCH_ROWS = 16;
+const MAX_BATCH_ROWS = 20_000;
+
+/** Lets queued requests and events in between two synchronous slices. */
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** What a runner needs from its engine. */
+export interface RunnerDeps {
+  sql: SqlStorage;
+  bucket: R2Bucket;
+  formatter: DumpFormatter;
+  now: () => number;
+}
+
+/**
+ * Advances one job through its steps (header, tables, footer, finish), writing the output through
+ * a {@link PartWriter}. It changes the record in memory only; the engine persists it.
+ */
+export class JobRunner {
+  readonly #record: JobRecord;
+  readonly #deps: RunnerDeps;
+  readonly #schema: SchemaReader;
+  readonly #encoder = new TextEncoder();
+  #writer: PartWriter | null;
+  #tables: TableInfo[] | null = null;
+  #reader: { name: string; reader: TableReader } | null = null;
+  #batchRows = 256;
+
+  constructor(record: JobRecord, writer: PartWriter | null, deps: RunnerDeps) {
+    this.#record = record;
+    this.#writer = writer;
+    this.#deps = deps;
+    this.#schema = new SchemaReader(deps.sql);
+  }
+
+  /** The writer of the open upload, if any. */
+  get writer(): PartWriter | null {
+    return this.#writer;
+  }
+
+  /** Works until the deadline, until the job is done, or until an upload is ready to be completed. */
+  async run(deadline: number): Promise<void> {
+    const cursor = this.#record.cursor;
+    while (cursor.step !== "done" && cursor.step !== "finish" && this.#deps.now() < deadline) await this.#step();
+  }
+
+  /** Completes the open upload (the record must have been saved at the "finish" step first). */
+  async finish(): Promise<void> {
+    const record = this.#record;
+    const upload = record.upload;
+    const writer = this.#writer;
+    if (!upload || !writer) throw new Error("durable-dump: finish without an open upload");
+    let parts;
+    try {
+      parts = await writer.finish();
+      await this.#deps.bucket.resumeMultipartUpload(upload.key, upload.uploadId).complete(parts.map(({ partNumber, etag }) => ({ partNumber, etag })));
+    } catch (error) {
+      // An earlier attempt may have completed the upload and been cut off before saving that.
+      const head = await this.#deps.bucket.head(upload.key);
+      if (head?.customMetadata?.[JOB_METADATA_KEY] !== record.id || head.size !== writer.bytes) throw error;
+      parts = await writer.describeFinal();
+    }
+    record.outputs.push({ key: upload.key, table: upload.table, bytes: writer.bytes, parts });
+    record.upload = null;
+    this.#writer = null;
+    if (this.#formatter.objectPerTable) this.#nextTable();
+    else record.cursor.step = "done";
+  }
+
+  get #formatter(): DumpFormatter {
+    return this.#deps.formatter;
+  }
+
+  async #step(): Promise<void> {
+    const record = this.#record;
+    const cursor = record.cursor;
+    switch (cursor.step) {
+      case "header": {
+        if (!this.#writer) await this.#openUpload();
+        await this.#write(this.#formatter.header?.(this.#context()) ?? "");
+        cursor.step = record.tables.length === 0 ? "footer" : "tableHeader";
+        return;
+      }
+      case "tableHeader": {
+        const table = this.#currentTable();
+        cursor.key = null;
+        cursor.rowsInTable = 0;
+        if (!table) {
+          cursor.step = "tableFooter";
+          return;
+        }
+        await this.#write(this.#formatter.tableHeader?.(table, this.#context()) ?? "");
+        cursor.step = this.#formatter.row(table, this.#context()) ? "rows" : "tableFooter";
+        return;
+      }
+      case "rows":
+        return this.#rows();
+      case "tableFooter": {
+        const table = this.#currentTable();
+        if (table) await this.#write(this.#formatter.tableFooter?.(table, this.#context()) ?? "");
+        record.stats.tablesDone++;
+        if (this.#formatter.objectPerTable) cursor.step = "footer";
+        else this.#nextTable();
+        return;
+      }
+      case "footer": {
+        await this.#write(this.#formatter.footer?.(this.#footerContext()) ?? "");
+        cursor.step = "finish";
+        return;
+      }
+      case "finish":
+      case "done":
+        return;
+    }
+  }
+
+  /** Writes one batch of rows, then yields to the host's requests. */
+  async #rows(): Promise<void> {
+    const cursor = this.#record.cursor;
+    const table = this.#currentTable();
+    if (!table) {
+      cursor.step = "tableFooter";
+      return;
+    }
+    const started = this.#deps.now();
+    let batch;
+    try {
+      batch = this.#tableReader(table).read(cursor.key, this.#batchRows, MAX_BATCH_CHARS, cursor.rowsInTable === 0);
+    } catch (error) {
+      // A table dropped while it was being exported ends where it was; anything else is an error.
+      if (this.#schema.table(table.name) === null) {
+        this.#tables = null;
+        cursor.step = "tableFooter";
+        return;
+      }
+      throw new DumpError("SQL_ERROR", `Reading table ${table.name} failed: ${String(error)}`, { cause: error, retryable: true });
+    }
+    await this.#write(batch.text);
+    cursor.key = batch.last;
+    cursor.rowsInTable += batch.rows;
+    this.#record.stats.rowsWritten += batch.rows;
+    if (batch.done) cursor.step = "tableFooter";
+    // Date.now() does not advance during synchronous work in workerd, so the slice is timed across the yield.
+    await yieldToEvents();
+    this.#adaptBatch(this.#deps.now() - started);
+  }
+
+  /** Scales the batch so that one synchronous slice takes about {@link SLICE_MS}. */
+  #adaptBatch(elapsedMs: number): void {
+    const scaled = elapsedMs <= 0 ? this.#batchRows * 2 : Math.round((this.#batchRows * SLICE_MS) / elapsedMs);
+    this.#batchRows = Math.max(MIN_BATCH_ROWS, Math.min(MAX_BATCH_ROWS, scaled, this.#batchRows * 2));
+  }
+
+  async #write(text: string): Promise<void> {
+    if (text === "") return;
+    if (!this.#writer) throw new Error("durable-dump: write without an open upload");
+    await this.#writer.write(this.#encoder.encode(text));
+  }
+
+  async #openUpload(): Promise<void> {
+    const record = this.#record;
+    const table = this.#formatter.objectPerTable ? (record.tables[record.cursor.table] ?? null) : null;
+    const key = objectKey(record.keyBase, this.#formatter.extension, table);
+    const upload = await this.#deps.bucket.createMultipartUpload(key, {
+      httpMetadata: { contentType: this.#formatter.contentType },
+      customMetadata: { [JOB_METADATA_KEY]: record.id },
+    });
+    record.upload = { key, uploadId: upload.uploadId, table, parts: [], tailLength: 0 };
+    this.#writer = new PartWriter(upload, record.partSize, [], new Uint8Array(0));
+  }
+
+  #nextTable(): void {
+    const record = this.#record;
+    const cursor = record.cursor;
+    cursor.table++;
+    cursor.key = null;
+    cursor.rowsInTable = 0;
+    const more = cursor.table < record.tables.length;
+    if (this.#formatter.objectPerTable) cursor.step = more ? "header" : "done";
+    else cursor.step = more ? "tableHeader" : "footer";
+  }
+
+  #currentTable(): TableInfo | null {
+    const name = this.#record.tables[this.#record.cursor.table];
+    return name === undefined ? null : this.#allTables().find((t) => t.name === name) ?? null;
+  }
+
+  #tableReader(table: TableInfo): TableReader {
+    if (this.#reader?.name !== table.name) {
+      const template = this.#formatter.row(table, this.#context()) ?? [];
+      const reader = new TableReader(this.#deps.sql, table, this.#schema.keyColumns(table), template, this.#formatter.rowSeparator ?? "");
+      this.#reader = { name: table.name, reader };
+    }
+    return this.#reader.reader;
+  }
+
+  /** The job's tables as they are now (dropped ones left out), read once per tick. */
+  #allTables(): TableInfo[] {
+    this.#tables ??= this.#record.tables.map((name) => this.#schema.table(name)).filter((t): t is TableInfo => t !== null);
+    return this.#tables;
+  }
+
+  #context(): FormatContext {
+    const { schema, data } = this.#record.options;
+    return { schema, data, tables: this.#allTables() };
+  }
+
+  #footerContext(): FooterContext {
+    const names = new Set(this.#allTables().map((t) => t.name));
+    const everything = this.#record.options.tables === null && this.#record.options.exclude.length === 0;
+    return { ...this.#context(), schemaObjects: this.#schema.schemaObjects(names, everything), sequences: this.#schema.sequences(names) };
+  }
+}

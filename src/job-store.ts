@@ -1,0 +1,125 @@
+import type { KeyPart } from "./table-reader.js";
+import type { PartRecord, PartWriter } from "./part-writer.js";
+import { TAIL_CHUNK_BYTES } from "./part-writer.js";
+import type { DumpState, DumpStorage } from "./types.js";
+
+/** Every storage key of the engine starts with this. */
+export const STORAGE_PREFIX = "durable-dump:";
+const JOB_PREFIX = `${STORAGE_PREFIX}job:`;
+const TAIL_PREFIX = `${STORAGE_PREFIX}tail:`;
+
+/** Where the producer is in the job: the next thing it writes. */
+export interface JobCursor {
+  step: "header" | "tableHeader" | "rows" | "tableFooter" | "footer" | "finish" | "done";
+  /** Index in `tables` of the table being written. */
+  table: number;
+  /** Key of the last row written of that table. */
+  key: KeyPart[] | null;
+  rowsInTable: number;
+}
+
+/** The multipart upload being written. */
+export interface UploadRecord {
+  key: string;
+  uploadId: string;
+  table: string | null;
+  parts: PartRecord[];
+  /** Bytes written past the last part, held in tail chunks. */
+  tailLength: number;
+}
+
+/** A finished object. */
+export interface OutputRecord {
+  key: string;
+  table: string | null;
+  bytes: number;
+  parts: PartRecord[];
+}
+
+/** Everything the engine keeps about a job; the checkpoint is part of it. */
+export interface JobRecord {
+  v: 1;
+  id: string;
+  state: DumpState;
+  format: string;
+  /** Part size the upload was started with; fixed for the job's life. */
+  partSize: number;
+  options: { schema: boolean; data: boolean; tables: string[] | null; exclude: string[] };
+  /** Key of the single object, or prefix of the per-table objects. */
+  keyBase: string;
+  tables: string[];
+  cursor: JobCursor;
+  upload: UploadRecord | null;
+  outputs: OutputRecord[];
+  stats: { rowsWritten: number; tablesDone: number };
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  finishedAt: number | null;
+  databaseSize: number;
+  error: { code: string; message: string } | null;
+  /** Consecutive failed ticks; reset by a tick that saves progress. */
+  attempts: number;
+  /** Earliest time of the next attempt after a failure. */
+  retryAt: number | null;
+  /** Counts checkpoints, so an engine can tell whether its in-memory tail is current. */
+  seq: number;
+}
+
+/** Reads and writes job records and their tail bytes in the object's storage. */
+export class JobStore {
+  readonly #storage: DumpStorage;
+
+  constructor(storage: DumpStorage) {
+    this.#storage = storage;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    return (await this.#storage.get<JobRecord>(JOB_PREFIX + id)) ?? null;
+  }
+
+  /** All jobs, oldest first (ids sort by creation time). */
+  async all(): Promise<JobRecord[]> {
+    const map = await this.#storage.list<JobRecord>({ prefix: JOB_PREFIX });
+    return [...map.values()];
+  }
+
+  /** Saves the record and, in the same atomic write, the tail bytes storage does not have yet. */
+  async save(record: JobRecord, writer?: PartWriter): Promise<void> {
+    const entries: Record<string, unknown> = { [JOB_PREFIX + record.id]: record };
+    if (writer) for (const chunk of writer.dirtyChunks()) entries[tailKey(record.id, chunk.index)] = chunk.bytes;
+    await this.#storage.put(entries);
+    writer?.markPersisted();
+  }
+
+  /** The tail bytes of the record's upload. */
+  async tail(record: JobRecord): Promise<Uint8Array> {
+    const length = record.upload?.tailLength ?? 0;
+    const out = new Uint8Array(length);
+    if (length === 0) return out;
+    const keys = Array.from({ length: Math.ceil(length / TAIL_CHUNK_BYTES) }, (_, i) => tailKey(record.id, i));
+    const chunks = await this.#storage.get<Uint8Array>(keys);
+    keys.forEach((key, i) => {
+      const chunk = chunks.get(key);
+      if (!chunk) throw new Error(`durable-dump: tail chunk ${key} is missing from storage`);
+      out.set(chunk.subarray(0, Math.min(chunk.length, length - i * TAIL_CHUNK_BYTES)), i * TAIL_CHUNK_BYTES);
+    });
+    return out;
+  }
+
+  /** Removes the tail chunks of a job whose parts are at most `partSize` bytes. */
+  async deleteTail(id: string, partSize: number): Promise<void> {
+    const keys = Array.from({ length: Math.ceil(partSize / TAIL_CHUNK_BYTES) }, (_, i) => tailKey(id, i));
+    for (let i = 0; i < keys.length; i += 128) await this.#storage.delete(keys.slice(i, i + 128));
+  }
+
+  /** Removes a job's record and tail. */
+  async delete(id: string, partSize: number): Promise<void> {
+    await this.deleteTail(id, partSize);
+    await this.#storage.delete([JOB_PREFIX + id]);
+  }
+}
+
+function tailKey(id: string, index: number): string {
+  return `${TAIL_PREFIX}${id}:${index}`;
+}

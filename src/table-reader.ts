@@ -1,0 +1,167 @@
+import { quoteIdentifier, type RowPiece, type TableInfo, type ValueEncoding } from "./formatters/formatter.js";
+import {
+  INLINE_ROW_BYTES,
+  VALUE_SLICE_BYTES,
+  anyBlobExpr,
+  blobFraming,
+  encodeValue,
+  encodeValueOrDefer,
+  rendersBlobsInSql,
+  rowBytesExpr,
+  textSlicing,
+} from "./value-encoders.js";
+
+/**
+ * One component of a row's key, stored exactly: integers as decimal text (a JS number would round
+ * them beyond 2^53), blobs as hex.
+ */
+export type KeyPart = { t: "i"; v: string } | { t: "r"; v: number } | { t: "s"; v: string } | { t: "b"; v: string };
+
+/** What one call to {@link TableReader.read} produced. */
+export interface Batch {
+  /** Rendered rows, each preceded by the separator unless it is the table's first row. */
+  text: string;
+  rows: number;
+  /** Key of the last row read; pass it back to continue after it. */
+  last: KeyPart[] | null;
+  /** True when the table has no rows after `last`. */
+  done: boolean;
+}
+
+type Piece = { kind: "text"; text: string } | { kind: "column"; ref: string; encoding: ValueEncoding } | { kind: "expr"; sql: string };
+
+/**
+ * Reads a table in key order, in batches resumed by key (never by OFFSET), and renders each row
+ * inside SQLite from a formatter's row template. Rows too large for one SQLite string, and rows
+ * with blobs that need base64, are rendered value by value, large values in slices.
+ */
+export class TableReader {
+  readonly #sql: SqlStorage;
+  readonly #table: string;
+  readonly #keys: string[];
+  readonly #pieces: Piece[];
+  readonly #separator: string;
+  readonly #lineExpr: string;
+  readonly #deferredLineExpr: string;
+
+  constructor(sql: SqlStorage, table: TableInfo, keyColumns: string[], template: RowPiece[], separator: string) {
+    this.#sql = sql;
+    this.#table = quoteIdentifier(table.name);
+    this.#keys = keyColumns;
+    this.#separator = separator;
+    this.#pieces = template.map((p): Piece =>
+      typeof p === "string" ? { kind: "text", text: p } : "column" in p ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding } : { kind: "expr", sql: p.expr },
+    );
+    const refs = table.columns.map((c) => quoteIdentifier(c.name));
+    const concat = this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? `(${encodeValue(p.ref, p.encoding)})` : `(${p.sql})`)).join(" || ");
+    const needsJsForBlobs = this.#pieces.some((p) => p.kind === "column" && !rendersBlobsInSql(p.encoding));
+    const inline = `(${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}` + (needsJsForBlobs ? ` AND NOT (${anyBlobExpr(refs)})` : "");
+    this.#lineExpr = concat === "" ? "''" : concat;
+    this.#deferredLineExpr = `CASE WHEN ${inline} THEN ${this.#lineExpr} END`;
+  }
+
+  /**
+   * Reads up to `maxRows` rows after `after` (from the start when null), stopping early once the
+   * text reaches `maxBytes`. `first` says whether the next row is the table's first.
+   */
+  read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
+    const keySelect = this.#keys.map((k) => `typeof(${k}), CASE typeof(${k}) WHEN 'integer' THEN CAST(${k} AS TEXT) WHEN 'blob' THEN hex(${k}) ELSE ${k} END`).join(", ");
+    const { where, bindings } = this.#keyCondition(after, ">");
+    const query = `SELECT ${keySelect}, ${this.#deferredLineExpr} FROM ${this.#table}${where} ORDER BY ${this.#keys.join(", ")} LIMIT ?`;
+    let text = "";
+    let rows = 0;
+    let last = after;
+    let needsSlowPath: KeyPart[] | null = null;
+    for (const row of this.#sql.exec(query, ...bindings, maxRows).raw()) {
+      const key = keyFromRow(row, this.#keys.length);
+      const line = row[row.length - 1];
+      if (typeof line !== "string") {
+        needsSlowPath = key;
+        break;
+      }
+      text += first && rows === 0 ? line : this.#separator + line;
+      rows++;
+      last = key;
+      if (text.length >= maxBytes) break;
+    }
+    if (needsSlowPath !== null) {
+      const line = this.#renderSlow(needsSlowPath);
+      text += first && rows === 0 ? line : this.#separator + line;
+      return { text, rows: rows + 1, last: needsSlowPath, done: false };
+    }
+    return { text, rows, last, done: rows < maxRows && text.length < maxBytes };
+  }
+
+  /** Renders one row value by value, slicing large values so that no SQLite string exceeds its limit. */
+  #renderSlow(key: KeyPart[]): string {
+    const { where, bindings } = this.#keyCondition(key, "=");
+    const exprs = this.#pieces.map((p) => (p.kind === "text" ? "NULL" : p.kind === "expr" ? p.sql : encodeValueOrDefer(p.ref, p.encoding)));
+    const row = this.#sql.exec(`SELECT ${exprs.join(", ")} FROM ${this.#table}${where}`, ...bindings).raw().next().value;
+    if (!row) return "";
+    let text = "";
+    this.#pieces.forEach((p, i) => {
+      const value = row[i] ?? null;
+      if (p.kind === "text") text += p.text;
+      else if (typeof value === "string") text += value;
+      else if (value instanceof ArrayBuffer && p.kind === "column") {
+        const framing = blobFraming(p.encoding);
+        text += framing.open + framing.body(new Uint8Array(value)) + framing.close;
+      } else if (p.kind === "column") text += this.#renderLarge(p.ref, p.encoding, where, bindings);
+    });
+    return text;
+  }
+
+  /** Renders one large text or blob value of the row selected by `where`, slice by slice. */
+  #renderLarge(ref: string, encoding: ValueEncoding, where: string, bindings: unknown[]): string {
+    const info = this.#sql.exec(`SELECT typeof(${ref}), octet_length(${ref}), length(${ref}), instr(${ref}, char(0)) > 0 FROM ${this.#table}${where}`, ...bindings).raw().next().value;
+    if (!info) return "";
+    const [type, bytes, length, hasNul] = info as [string, number, number, number];
+    let text = "";
+    if (type === "blob") {
+      const framing = blobFraming(encoding);
+      text += framing.open;
+      for (let offset = 1; offset <= bytes; offset += VALUE_SLICE_BYTES) {
+        const slice = this.#sql.exec(`SELECT substr(${ref}, ?, ?) FROM ${this.#table}${where}`, offset, VALUE_SLICE_BYTES, ...bindings).raw().next().value?.[0];
+        text += framing.body(new Uint8Array(slice as ArrayBuffer));
+      }
+      return text + framing.close;
+    }
+    const slicing = textSlicing(encoding, hasNul === 1);
+    const source = slicing.byBytes ? `CAST(${ref} AS BLOB)` : ref;
+    const total = slicing.byBytes ? bytes : length;
+    text += slicing.open;
+    for (let offset = 1; offset <= total; offset += VALUE_SLICE_BYTES) {
+      const expr = slicing.slice(`substr(${source}, ?1, ?2)`);
+      const slice = this.#sql.exec(`SELECT ${expr} FROM ${this.#table}${where}`, offset, VALUE_SLICE_BYTES, ...bindings).raw().next().value?.[0];
+      text += slice as string;
+    }
+    return text + slicing.close;
+  }
+
+  /** WHERE clause comparing the key columns with `key`, typed so that SQLite compares exactly. */
+  #keyCondition(key: KeyPart[] | null, op: ">" | "="): { where: string; bindings: unknown[] } {
+    if (key === null) return { where: "", bindings: [] };
+    const params = key.map((k) => (k.t === "i" ? "CAST(? AS INTEGER)" : k.t === "r" ? "CAST(? AS REAL)" : k.t === "b" ? "unhex(?)" : "?"));
+    const bindings = key.map((k) => k.v);
+    const where = key.length === 1 ? ` WHERE ${this.#keys[0]} ${op} ${params[0]}` : ` WHERE (${this.#keys.join(", ")}) ${op} (${params.join(", ")})`;
+    return { where, bindings };
+  }
+}
+
+/** SQL string literal. */
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function keyFromRow(row: SqlStorageValue[], count: number): KeyPart[] {
+  const key: KeyPart[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = row[2 * i];
+    const value = row[2 * i + 1];
+    if (type === "integer") key.push({ t: "i", v: value as string });
+    else if (type === "real") key.push({ t: "r", v: value as number });
+    else if (type === "blob") key.push({ t: "b", v: value as string });
+    else key.push({ t: "s", v: String(value) });
+  }
+  return key;
+}

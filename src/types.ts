@@ -1,0 +1,106 @@
+import type { DumpFormatter } from "./formatters/formatter.js";
+
+/**
+ * The subset of `DurableObjectStorage` the engine needs. `ctx.storage` satisfies it as is; a test
+ * may wrap it to inject faults.
+ */
+export interface DumpStorage {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
+  list<T = unknown>(options: { prefix: string; start?: string; limit?: number }): Promise<Map<string, T>>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  delete(keys: string[]): Promise<number>;
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTime: number): Promise<void>;
+}
+
+/** Options of the {@link DumpEngine} constructor. */
+export interface DumpEngineOptions {
+  /** The object's SQL handle: `ctx.storage.sql`. */
+  sql: SqlStorage;
+  /** Bucket that receives the dumps. */
+  bucket: R2Bucket;
+  /** Where jobs and checkpoints live: `ctx.storage`. Keys start with `durable-dump:`. */
+  storage: DumpStorage;
+  /** Wall time one {@link DumpEngine.tick} may work before it checkpoints. Default 5,000; 100 to 600,000. */
+  tickBudgetMs?: number;
+  /** Size of every multipart part but the last. Default 8 MiB (a 78 GiB object in 10,000 parts); 5 MiB to 64 MiB. */
+  partSize?: number;
+  /** Prefix of every R2 key the engine writes. Default `"durable-dump/"`. */
+  keyPrefix?: string;
+  /** Extra formatters by name, next to the built-in ones. A custom one may replace a built-in. */
+  formatters?: Record<string, DumpFormatter>;
+  /** Clock in epoch milliseconds. Default `Date.now`. Tests pass one that advances without sleeping. */
+  now?: () => number;
+}
+
+/** Options of {@link DumpEngine.start}. */
+export interface StartOptions {
+  /** Name of a built-in (`"sql"`) or registered formatter. Default `"sql"`. */
+  format?: string;
+  /** Export only these tables (names as in `sqlite_master`). Default: every user table. */
+  tables?: string[];
+  /** Leave these tables out. */
+  exclude?: string[];
+  /** Write the schema (CREATE statements). Default true. Formats without schema ignore it. */
+  schema?: boolean;
+  /** Write the rows. Default true. */
+  data?: boolean;
+}
+
+/** Where a job is in its life. */
+export type DumpState = "queued" | "running" | "completed" | "failed" | "aborted";
+
+/** One R2 object written by a job. */
+export interface DumpOutput {
+  /** R2 key of the object. */
+  key: string;
+  /** Table the object holds, for formats with one object per table. */
+  table?: string;
+  /** Bytes written so far (final size once the job completed). */
+  bytes: number;
+  /** Multipart parts uploaded so far. */
+  parts: number;
+  /** True once the multipart upload was completed and the object exists. */
+  complete: boolean;
+}
+
+/** Progress counters of a job. */
+export interface DumpProgress {
+  tablesDone: number;
+  tablesTotal: number;
+  /** Table being exported now, if any. */
+  currentTable: string | null;
+  rowsWritten: number;
+  bytesWritten: number;
+  partsUploaded: number;
+}
+
+/** What {@link DumpEngine.status} and friends report about a job. Plain data, JSON-serialisable. */
+export interface DumpStatus {
+  id: string;
+  state: DumpState;
+  format: string;
+  options: Required<Pick<StartOptions, "format" | "schema" | "data">> & { tables: string[] | null; exclude: string[] };
+  progress: DumpProgress;
+  outputs: DumpOutput[];
+  /** Epoch milliseconds. */
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** Size of the database when the job started, in bytes. */
+  databaseSize: number;
+  /** Set when state is "failed" (and on transient errors while a retry is pending). */
+  error: { code: string; message: string } | null;
+}
+
+/** What one {@link DumpEngine.tick} did. */
+export interface TickResult {
+  /** Job worked on, or null when there was nothing to do. */
+  jobId: string | null;
+  /** State of that job after the tick. */
+  state: DumpState | null;
+  /** True while any job still has work; the engine has then armed the alarm. */
+  more: boolean;
+}

@@ -1,0 +1,121 @@
+import type { ValueEncoding } from "./formatters/formatter.js";
+
+/**
+ * Row text is built inside SQLite, whose strings are limited to about 2 MB in a Durable Object.
+ * Rows whose text and blob values add up to more than this many bytes take the per-value path.
+ */
+export const INLINE_ROW_BYTES = 200 * 1024;
+
+/** Values larger than this are read in slices of this many bytes (a multiple of 3 for base64). */
+export const VALUE_SLICE_BYTES = 3 * 64 * 1024;
+
+/** Whether values of this encoding can be rendered without JavaScript: blobs in JSON and CSV cannot (base64). */
+export function rendersBlobsInSql(encoding: ValueEncoding): boolean {
+  return encoding === "sql";
+}
+
+/** SQL literal of a REAL that keeps the sign of zero, which `quote()` drops. */
+function realLiteral(ref: string): string {
+  return `iif(${ref} = 0 AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref}))`;
+}
+
+/** SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`. */
+export function encodeValue(ref: string, encoding: ValueEncoding): string {
+  switch (encoding) {
+    case "sql":
+      // quote() stops at the first NUL of a text value; such text is written as hex instead.
+      return (
+        `CASE typeof(${ref}) WHEN 'real' THEN ${realLiteral(ref)} ` +
+        `WHEN 'text' THEN iif(instr(${ref}, char(0)) > 0, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
+        `ELSE quote(${ref}) END`
+      );
+    case "json":
+      return (
+        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realLiteral(ref)} ` +
+        `WHEN 'text' THEN json_quote(${ref}) ELSE 'null' END`
+      );
+    case "csv":
+      return (
+        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realLiteral(ref)} ` +
+        `WHEN 'text' THEN '"' || replace(${ref}, '"', '""') || '"' ELSE '' END`
+      );
+  }
+}
+
+/**
+ * Like {@link encodeValue}, but yields NULL for values JavaScript must render: blobs in encodings
+ * that need base64, and values longer than {@link VALUE_SLICE_BYTES}. Small blobs come back as
+ * the blob itself so that one query serves the whole row.
+ */
+export function encodeValueOrDefer(ref: string, encoding: ValueEncoding): string {
+  const blob = rendersBlobsInSql(encoding)
+    ? `iif(length(${ref}) <= ${VALUE_SLICE_BYTES}, quote(${ref}), NULL)`
+    : `iif(length(${ref}) <= ${VALUE_SLICE_BYTES}, ${ref}, NULL)`;
+  return (
+    `CASE typeof(${ref}) WHEN 'blob' THEN ${blob} ` +
+    `WHEN 'text' THEN iif(octet_length(${ref}) <= ${VALUE_SLICE_BYTES}, ${encodeValue(ref, encoding)}, NULL) ` +
+    `ELSE ${encodeValue(ref, encoding)} END`
+  );
+}
+
+/** SQL expression: bytes of text and blob values in the row (an upper bound's input for its text size). */
+export function rowBytesExpr(refs: readonly string[]): string {
+  if (refs.length === 0) return "0";
+  return refs.map((r) => `iif(typeof(${r}) IN ('text','blob'), octet_length(${r}), 0)`).join(" + ");
+}
+
+/** SQL expression: true when any of the values is a blob. */
+export function anyBlobExpr(refs: readonly string[]): string {
+  if (refs.length === 0) return "0";
+  return refs.map((r) => `typeof(${r}) = 'blob'`).join(" OR ");
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, "0"));
+
+/** Upper-case hex of bytes, as SQLite's `hex()` writes it. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
+  return out;
+}
+
+/** Standard base64 (RFC 4648, with padding). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}
+
+/** Opening and closing text around a blob rendered in `encoding`, and how its bytes are written. */
+export function blobFraming(encoding: ValueEncoding): { open: string; close: string; body: (b: Uint8Array) => string } {
+  switch (encoding) {
+    case "sql":
+      return { open: "X'", close: "'", body: toHex };
+    case "json":
+      return { open: '"', close: '"', body: toBase64 };
+    case "csv":
+      return { open: "", close: "", body: toBase64 };
+  }
+}
+
+/**
+ * How a long text value is written in slices: the text around it and a SQL expression over a
+ * slice `s` of it (a `substr` of the value) that renders that slice. Text with NUL bytes in SQL
+ * is written as hex of its bytes, so it is sliced by bytes, not characters.
+ */
+export function textSlicing(encoding: ValueEncoding, hasNul: boolean): { open: string; close: string; slice: (s: string) => string; byBytes: boolean } {
+  switch (encoding) {
+    case "sql":
+      return hasNul
+        ? { open: "CAST(X'", close: "' AS TEXT)", slice: (s) => `hex(${s})`, byBytes: true }
+        : { open: "'", close: "'", slice: (s) => `replace(${s}, '''', '''''')`, byBytes: false };
+    case "json":
+      // json_quote adds the surrounding quotes to every slice; they are cut off.
+      return { open: '"', close: '"', slice: (s) => `substr(json_quote(${s}), 2, length(json_quote(${s})) - 2)`, byBytes: false };
+    case "csv":
+      return { open: '"', close: '"', slice: (s) => `replace(${s}, '"', '""')`, byBytes: false };
+  }
+}

@@ -1,0 +1,53 @@
+import { Miniflare } from "miniflare";
+import { existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { HOST_BUNDLE, buildHostWorker } from "./build.js";
+import { HostObject } from "./host-client.js";
+
+/** One Miniflare instance running the test Worker, with helpers to reach its objects and bucket. */
+export interface Harness {
+  mf: Miniflare;
+  /** A client for the Durable Object named `name` (default: a fresh random name). */
+  object(name?: string): HostObject;
+  /** The local R2 bucket the engine writes to. */
+  bucket(): Promise<R2BucketLike>;
+  /** Reads a whole R2 object; throws when it does not exist. */
+  readObject(key: string): Promise<Uint8Array>;
+  dispose(): Promise<void>;
+}
+
+/** The parts of Miniflare's R2 bucket the tests use. */
+export interface R2BucketLike {
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; size: number; httpMetadata?: unknown } | null>;
+  head(key: string): Promise<{ size: number } | null>;
+  list(options?: { prefix?: string }): Promise<{ objects: { key: string; size: number }[] }>;
+}
+
+/**
+ * Starts Miniflare (workerd) with the bundled test Worker: `HOST` is the SQLite-backed
+ * `TestHost` class, `DUMPS` a local in-memory R2 bucket. Call once per test file; dispose in
+ * `afterAll`. Builds the Worker if the globalSetup has not.
+ */
+export async function createHarness(): Promise<Harness> {
+  if (!existsSync(HOST_BUNDLE)) await buildHostWorker();
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: HOST_BUNDLE,
+    compatibilityDate: "2025-04-01",
+    durableObjects: { HOST: { className: "TestHost", useSQLite: true } },
+    r2Buckets: ["DUMPS"],
+  });
+  await mf.ready;
+  const bucket = async () => (await mf.getR2Bucket("DUMPS")) as unknown as R2BucketLike;
+  return {
+    mf,
+    object: (name = `obj-${randomUUID()}`) => new HostObject(mf, name),
+    bucket,
+    async readObject(key) {
+      const obj = await (await bucket()).get(key);
+      if (!obj) throw new Error(`R2 object not found: ${key}`);
+      return new Uint8Array(await obj.arrayBuffer());
+    },
+    dispose: () => mf.dispose(),
+  };
+}

@@ -1,4 +1,3 @@
-import { wakeNoLaterThan } from "./alarm.js";
 import { DumpError } from "./errors.js";
 import { builtinFormatters } from "./formatters/builtins.js";
 import type { DumpFormatter } from "./formatters/formatter.js";
@@ -6,8 +5,12 @@ import { newJobId, isJobId } from "./job-id.js";
 import { JobRunner } from "./job-runner.js";
 import { JobStore, type JobRecord } from "./job-store.js";
 import { resolveEngineOptions, resolveStartOptions, type ResolvedEngineOptions } from "./options.js";
-import { JOB_METADATA_KEY, objectKey } from "./output-keys.js";
+import { JOB_METADATA_KEY } from "./output-keys.js";
+import { writeManifest } from "./manifest.js";
+import { openOutput } from "./output-upload.js";
 import { PartWriter } from "./part-writer.js";
+import { AlarmScheduler } from "./scheduler.js";
+import { MAX_NOTIFY_ATTEMPTS, checkCallbackUrl, notifyBackoff, postStatus, type NotifyRecord } from "./callbacks.js";
 import { planTables } from "./table-plan.js";
 import { toStatus } from "./status.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions, TickResult } from "./types.js";
@@ -16,6 +19,9 @@ import type { DumpEngineOptions, DumpStatus, StartOptions, TickResult } from "./
 const MAX_ATTEMPTS = 6;
 const RETRY_BASE_MS = 2_000;
 const RETRY_MAX_MS = 120_000;
+
+/** Name of the engine's own wake-up in its {@link AlarmScheduler}. */
+export const ENGINE_WAKE = "durable-dump";
 
 function isActive(record: JobRecord): boolean {
   return record.state === "queued" || record.state === "running";
@@ -41,9 +47,14 @@ export class DumpEngine {
   readonly #storage: DumpEngineOptions["storage"];
   readonly #jobs: JobStore;
   readonly #options: ResolvedEngineOptions;
+  readonly #scheduler: AlarmScheduler;
   /** Writer kept in memory between ticks, valid while storage still holds checkpoint `seq` of job `id`. */
   #live: { id: string; seq: number; writer: PartWriter } | null = null;
   #ticking: Promise<TickResult> | null = null;
+  /** Calls of start() between their job count and their save, so that concurrent starts respect the limit. */
+  #starting = 0;
+  /** createdAt of the newest job this engine knows of: jobs run in creation order, so each gets a later time. */
+  #lastCreatedAt = 0;
 
   /** Throws {@link DumpError} `INVALID_OPTIONS` when an option is out of range. */
   constructor(options: DumpEngineOptions) {
@@ -52,6 +63,17 @@ export class DumpEngine {
     this.#bucket = options.bucket;
     this.#storage = options.storage;
     this.#jobs = new JobStore(options.storage);
+    this.#scheduler = options.scheduler ?? new AlarmScheduler(options.storage, { now: this.#options.now });
+    this.#scheduler.register(ENGINE_WAKE, () => this.tick());
+  }
+
+  /**
+   * The scheduler holding the engine's wake-up (named `durable-dump`). A host schedules its own
+   * work in it and calls `engine.scheduler.run({...})` from `alarm()`, which ticks the engine
+   * when it is due; a host that only exports may call {@link tick} from `alarm()` instead.
+   */
+  get scheduler(): AlarmScheduler {
+    return this.#scheduler;
   }
 
   /**
@@ -64,8 +86,26 @@ export class DumpEngine {
   async start(options?: StartOptions): Promise<DumpStatus> {
     const resolved = resolveStartOptions(options, this.#options.formatters);
     const formatter = this.#formatter(resolved.format);
+    const url = (options as StartOptions | undefined)?.callbackUrl;
+    const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options.allowInsecureCallbacks, this.#options.callbackSecret !== null);
     const tables = planTables(this.#sql, resolved.tables, resolved.exclude);
-    const now = this.#options.now();
+    const all = await this.#jobs.all();
+    for (const job of all) this.#lastCreatedAt = Math.max(this.#lastCreatedAt, job.createdAt);
+    const active = all.filter(isActive).length;
+    if (active + this.#starting >= this.#options.maxQueuedJobs) {
+      throw new DumpError("TOO_MANY_JOBS", `${active + this.#starting} jobs are queued or running, the limit (maxQueuedJobs) is ${this.#options.maxQueuedJobs}. Wait for one to finish, or abort one.`);
+    }
+    this.#starting++;
+    try {
+      return await this.#create(resolved, formatter, tables, callbackUrl);
+    } finally {
+      this.#starting--;
+    }
+  }
+
+  async #create(resolved: ReturnType<typeof resolveStartOptions>, formatter: DumpFormatter, tables: string[], callbackUrl: string | null): Promise<DumpStatus> {
+    // Strictly increasing, so that two jobs started in the same millisecond keep their order.
+    const now = (this.#lastCreatedAt = Math.max(this.#options.now(), this.#lastCreatedAt + 1));
     const id = newJobId(now);
     const keyBase = this.#options.keyPrefix + id;
     const record: JobRecord = {
@@ -74,7 +114,7 @@ export class DumpEngine {
       state: "queued",
       format: resolved.format,
       partSize: this.#options.partSize,
-      options: { schema: resolved.schema, data: resolved.data, tables: resolved.tables, exclude: resolved.exclude },
+      options: { schema: resolved.schema, data: resolved.data, tables: resolved.tables, exclude: resolved.exclude, gzip: resolved.gzip },
       keyBase,
       tables,
       cursor: { step: "header", table: 0, key: null, rowsInTable: 0 },
@@ -90,18 +130,17 @@ export class DumpEngine {
       attempts: 0,
       retryAt: null,
       seq: 0,
+      callbackUrl,
     };
-    if (!formatter.objectPerTable) {
-      const key = objectKey(keyBase, formatter.extension, null);
-      if (await this.#bucket.head(key)) throw new DumpError("OUTPUT_EXISTS", `R2 already holds ${key}; choose another keyPrefix.`);
-      const upload = await this.#bucket.createMultipartUpload(key, {
-        httpMetadata: { contentType: formatter.contentType },
-        customMetadata: { [JOB_METADATA_KEY]: id },
-      });
-      record.upload = { key, uploadId: upload.uploadId, table: null, parts: [], tailLength: 0 };
+    if (!formatter.objectPerTable) record.upload = (await openOutput(this.#bucket, record, formatter, null)).record;
+    try {
+      // The wake-up first: after a crash between the two, a tick finds nothing and cancels it.
+      await this.#scheduler.scheduleNoLaterThan(ENGINE_WAKE, now);
+      await this.#jobs.save(record);
+    } catch (error) {
+      if (record.upload) await abortQuietly(this.#bucket, record.upload);
+      throw error;
     }
-    await this.#jobs.save(record);
-    await wakeNoLaterThan(this.#storage, now);
     return toStatus(record);
   }
 
@@ -118,30 +157,61 @@ export class DumpEngine {
     return this.#ticking;
   }
 
-  /** The job's status, or null for an unknown id. */
+  /**
+   * The job's status, or null for an unknown id (or one purged after `retentionMs`).
+   *
+   * @throws {DumpError} `INVALID_ARGUMENT` when `id` is not a string.
+   */
   async status(id: string): Promise<DumpStatus | null> {
-    if (!isJobId(id)) return null;
+    if (!isJobId(checkId(id))) return null;
     const record = await this.#jobs.get(id);
     return record ? toStatus(record) : null;
   }
 
-  /** Every job the engine still remembers, oldest first. */
+  /** Every job the engine still remembers, oldest first. Purges finished jobs older than `retentionMs` on the way. */
   async list(): Promise<DumpStatus[]> {
-    return (await this.#jobs.all()).map(toStatus);
+    return (await this.#housekeep(await this.#jobs.all(), this.#options.now())).sort(byAge).map(toStatus);
+  }
+
+  /**
+   * Deletes a finished (completed, failed or aborted) job: its R2 objects, as far as they still
+   * carry the job's id in their metadata, and its record. This is the only way the engine deletes
+   * output. Safe to call again after a crash. Returns false for an unknown id.
+   *
+   * @throws {DumpError} `JOB_ACTIVE` for a queued or running job (abort it first), `INVALID_ARGUMENT` when `id` is not a string.
+   */
+  async delete(id: string): Promise<boolean> {
+    if (!isJobId(checkId(id))) return false;
+    const record = await this.#jobs.get(id);
+    if (!record) return false;
+    if (isActive(record)) throw new DumpError("JOB_ACTIVE", `Job ${id} is ${record.state}; abort it before deleting it.`);
+    if (record.cleanup) await this.#release(record);
+    const keys = record.outputs.map((o) => o.key);
+    if (record.manifestKey) keys.push(record.manifestKey);
+    for (const key of keys) {
+      const head = await this.#bucket.head(key);
+      if (head?.customMetadata?.[JOB_METADATA_KEY] === id) await this.#bucket.delete(key);
+    }
+    await this.#jobs.delete(record.id, record.partSize);
+    return true;
   }
 
   /**
    * Stops a queued or running job, aborts its multipart upload and frees its storage. Objects
    * already completed (per-table formats) stay in R2. Aborting a finished job changes nothing.
    * Returns the job's status, or null for an unknown id.
+   *
+   * @throws {DumpError} `INVALID_ARGUMENT` when `id` is not a string.
    */
   async abort(id: string): Promise<DumpStatus | null> {
-    if (!isJobId(id)) return null;
+    if (!isJobId(checkId(id))) return null;
     const record = await this.#jobs.get(id);
     if (!record) return null;
     if (!isActive(record)) return toStatus(record);
     record.state = "aborted";
     record.finishedAt = record.updatedAt = this.#options.now();
+    record.retryAt = null;
+    record.cleanup = true;
     await this.#jobs.save(record);
     if (this.#live?.id === id) this.#live = null;
     await this.#release(record);
@@ -150,15 +220,19 @@ export class DumpEngine {
 
   async #tick(): Promise<TickResult> {
     const now = this.#options.now();
-    const active = (await this.#jobs.all()).filter(isActive).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const jobs = await this.#housekeep(await this.#jobs.all(), now, true);
+    const active = jobs.filter(isActive).sort(byAge);
     const job = active[0];
-    if (!job) return { jobId: null, state: null, more: false };
+    if (!job) {
+      await this.#idle(jobs);
+      return { jobId: null, state: null, more: false };
+    }
     if (job.retryAt !== null && job.retryAt > now) {
-      await wakeNoLaterThan(this.#storage, job.retryAt);
+      await this.#scheduler.schedule(ENGINE_WAKE, job.retryAt);
       return { jobId: job.id, state: job.state, more: true };
     }
-    // If the object is evicted mid-tick, this alarm brings the job back.
-    await wakeNoLaterThan(this.#storage, now + this.#options.tickBudgetMs + RETRY_BASE_MS);
+    // If the object is evicted mid-tick, this wake-up brings the job back.
+    await this.#scheduler.schedule(ENGINE_WAKE, now + this.#options.tickBudgetMs + RETRY_BASE_MS);
     let state = job.state;
     try {
       state = await this.#advance(job, now + this.#options.tickBudgetMs);
@@ -169,9 +243,73 @@ export class DumpEngine {
     const more = state === "queued" || state === "running" || active.length > 1;
     if (more) {
       const current = await this.#jobs.get(job.id);
-      await wakeNoLaterThan(this.#storage, current?.retryAt ?? this.#options.now());
+      await this.#scheduler.schedule(ENGINE_WAKE, current?.retryAt ?? this.#options.now());
+    } else {
+      await this.#idle(await this.#jobs.all());
     }
     return { jobId: job.id, state, more };
+  }
+
+  /**
+   * Finishes cleanups that a crash interrupted and purges finished jobs past their retention.
+   * Writes nothing when there is nothing to do. Returns the jobs left.
+   */
+  async #housekeep(all: JobRecord[], now: number, deliver = false): Promise<JobRecord[]> {
+    const kept: JobRecord[] = [];
+    for (const record of all) {
+      if (isActive(record)) {
+        kept.push(record);
+        continue;
+      }
+      if (record.cleanup) await this.#release(record);
+      if (deliver && record.notify && record.notify.pending.length > 0 && record.notify.nextAt <= now) await this.#deliver(record, now);
+      if (record.finishedAt !== null && now - record.finishedAt >= this.#options.retentionMs) await this.#jobs.delete(record.id, record.partSize);
+      else kept.push(record);
+    }
+    return kept;
+  }
+
+  /** With no job to run: keeps a wake-up for the next notification due, if any, else removes the engine's wake-up. */
+  async #idle(jobs: JobRecord[]): Promise<void> {
+    const next = Math.min(...jobs.filter((j) => !isActive(j) && j.notify && j.notify.pending.length > 0).map((j) => j.notify!.nextAt));
+    if (Number.isFinite(next)) await this.#scheduler.schedule(ENGINE_WAKE, next);
+    else await this.#scheduler.cancel(ENGINE_WAKE);
+  }
+
+  /** The notification a job owes when it ends (completed or failed), if the job has any target. */
+  #notification(record: JobRecord, now: number): NotifyRecord | null {
+    const pending: NotifyRecord["pending"] = [];
+    if (record.callbackUrl) pending.push("url");
+    if (this.#options.onComplete) pending.push("hook");
+    return pending.length > 0 ? { pending, attempts: 0, nextAt: now, lastError: null } : null;
+  }
+
+  /**
+   * One delivery attempt of a finished job's notification: POSTs the signed status and calls the
+   * hook; what failed is retried with backoff, until {@link MAX_NOTIFY_ATTEMPTS}. Never throws
+   * for a delivery failure.
+   */
+  async #deliver(record: JobRecord, now: number): Promise<void> {
+    const notify = record.notify!;
+    const status = toStatus(record);
+    const left: NotifyRecord["pending"] = [];
+    for (const target of notify.pending) {
+      try {
+        if (target === "url") {
+          if (!record.callbackUrl || this.#options.callbackSecret === null) throw new Error("no callbackSecret to sign the callback with");
+          await postStatus(this.#options.fetch ?? ((input, init) => fetch(input, init)), record.callbackUrl, this.#options.callbackSecret, status);
+        } else if (this.#options.onComplete) {
+          await this.#options.onComplete(status);
+        }
+      } catch (error) {
+        left.push(target);
+        notify.lastError = `${target}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    notify.attempts++;
+    notify.pending = notify.attempts >= MAX_NOTIFY_ATTEMPTS ? [] : left;
+    notify.nextAt = now + notifyBackoff(notify.attempts);
+    await this.#jobs.save(record);
   }
 
   /** Runs the job until the deadline, saving checkpoints; returns its state after the tick. */
@@ -191,18 +329,22 @@ export class DumpEngine {
       await runner.run(deadline);
       if (record.cursor.step !== "finish") break;
       // Saved before completing, so that an attempt cut off after complete() can tell it happened.
-      if (!(await this.#checkpoint(record, runner.writer))) return "aborted";
+      // Not counted as progress: a completion that keeps failing must exhaust its retries.
+      if (!(await this.#checkpoint(record, runner.writer, false))) return "aborted";
       await runner.finish();
       if (this.#options.now() >= deadline) break;
     }
     if (record.cursor.step === "done") {
-      record.state = "completed";
       record.finishedAt = this.#options.now();
+      record.manifestKey = await writeManifest(this.#bucket, this.#sql, record);
+      record.state = "completed";
+      record.cleanup = true;
+      record.notify = this.#notification(record, record.finishedAt);
     }
     if (!(await this.#checkpoint(record, runner.writer))) return "aborted";
     if (record.state === "completed") {
       this.#live = null;
-      await this.#jobs.deleteTail(record.id, record.partSize);
+      await this.#release(record);
     }
     return record.state;
   }
@@ -211,7 +353,7 @@ export class DumpEngine {
    * Saves the record with the writer's unsaved tail, unless the job was aborted meanwhile.
    * Returns false (and saves nothing) in that case.
    */
-  async #checkpoint(record: JobRecord, writer: PartWriter | null): Promise<boolean> {
+  async #checkpoint(record: JobRecord, writer: PartWriter | null, progress = true): Promise<boolean> {
     const stored = await this.#jobs.get(record.id);
     if (!stored || !isActive(stored)) {
       this.#live = null;
@@ -220,12 +362,15 @@ export class DumpEngine {
     if (record.upload && writer) {
       record.upload.parts = [...writer.parts];
       record.upload.tailLength = writer.tailLength;
+      if (writer.gzip) record.upload.gzip = writer.gzip.state;
     }
     record.seq++;
     record.updatedAt = this.#options.now();
-    record.attempts = 0;
-    record.retryAt = null;
-    record.error = null;
+    if (progress) {
+      record.attempts = 0;
+      record.retryAt = null;
+      record.error = null;
+    }
     await this.#jobs.save(record, writer ?? undefined);
     this.#live = writer ? { id: record.id, seq: record.seq, writer } : null;
     return true;
@@ -238,7 +383,7 @@ export class DumpEngine {
     if (this.#live && this.#live.id === record.id && this.#live.seq === record.seq) return this.#live.writer;
     this.#live = null;
     const tail = await this.#jobs.tail(record);
-    return new PartWriter(this.#bucket.resumeMultipartUpload(upload.key, upload.uploadId), record.partSize, upload.parts, tail);
+    return new PartWriter(this.#bucket.resumeMultipartUpload(upload.key, upload.uploadId), record.partSize, upload.parts, tail, await this.#jobs.gzipStage(record));
   }
 
   /** Records a failed tick: schedules a retry with backoff, or fails the job. Returns the job's state. */
@@ -261,27 +406,49 @@ export class DumpEngine {
     record.state = "failed";
     record.finishedAt = now;
     record.retryAt = null;
+    record.cleanup = true;
+    record.notify = this.#notification(record, now);
     await this.#jobs.save(record);
     await this.#release(record);
     return record.state;
   }
 
-  /** Aborts the open upload (best effort: R2 drops it after 7 days anyway) and deletes the tail. */
+  /**
+   * Aborts the open upload of a finished job (best effort: R2 drops it after 7 days anyway),
+   * deletes its tail, then clears the record's cleanup flag. Idempotent.
+   */
   async #release(record: JobRecord): Promise<void> {
-    if (record.upload) {
-      try {
-        await this.#bucket.resumeMultipartUpload(record.upload.key, record.upload.uploadId).abort();
-      } catch {
-        // Already gone: completed, aborted or expired. Nothing is left to free.
-      }
-    }
+    if (record.upload && record.state !== "completed") await abortQuietly(this.#bucket, record.upload);
     await this.#jobs.deleteTail(record.id, record.partSize);
+    if (record.cleanup) {
+      record.cleanup = false;
+      await this.#jobs.save(record);
+    }
   }
 
   #formatter(name: string): DumpFormatter {
     const formatter = this.#options.formatters[name];
     if (!formatter) throw new DumpError("UNKNOWN_FORMAT", `No formatter named ${JSON.stringify(name)} is registered with this engine.`);
     return formatter;
+  }
+}
+
+/** Oldest first; createdAt is unique per engine (see start), the id breaks ties across engines. */
+function byAge(a: JobRecord, b: JobRecord): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== "string") throw new DumpError("INVALID_ARGUMENT", `A job id must be a string such as "20261125T201648123Z-4k7q2m9x"; got ${typeof id}.`);
+  return id;
+}
+
+/** Aborts a multipart upload, ignoring errors: it may be gone already (completed, aborted or expired). */
+async function abortQuietly(bucket: R2Bucket, upload: { key: string; uploadId: string }): Promise<void> {
+  try {
+    await bucket.resumeMultipartUpload(upload.key, upload.uploadId).abort();
+  } catch {
+    // Nothing is left to free; R2 drops incomplete uploads after 7 days in any case.
   }
 }
 

@@ -14,7 +14,10 @@ export type DumpErrorCode =
   | "UPLOAD_LOST"
   | "IO_ERROR"
   | "SQL_ERROR"
-  | "RETRIES_EXHAUSTED";
+  | "RETRIES_EXHAUSTED"
+  | "TOO_MANY_JOBS"
+  | "JOB_ACTIVE"
+  | "INVALID_ARGUMENT";
 
 /**
  * The one error class thrown by durable-dump and recorded on failed jobs.

@@ -1,5 +1,7 @@
 export { DumpEngine } from "./engine.js";
 export { DumpError, type DumpErrorCode } from "./errors.js";
+export { SIGNATURE_HEADER, sign as signCallbackBody } from "./callbacks.js";
+export { AlarmScheduler, WAKE_PREFIX, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./scheduler.js";
 export {
   quoteIdentifier,
   type ColumnInfo,
@@ -12,6 +14,12 @@ export {
   type ValueEncoding,
 } from "./formatters/formatter.js";
 export { sqlFormatter } from "./formatters/sql.js";
+export { csvFormatter } from "./formatters/csv.js";
+export { jsonFormatter } from "./formatters/json.js";
+export { ndjsonFormatter } from "./formatters/ndjson.js";
+export type { DumpManifest } from "./manifest.js";
+export { createDumpHandler, type DumpHandlerOptions, type DumpHttpEngine, type DumpHttpErrorCode } from "./http-handler.js";
+export { bearerAuth } from "./http-auth.js";
 export type {
   DumpEngineOptions,
   DumpOutput,

@@ -4,7 +4,9 @@ import type { JobRecord } from "./job-store.js";
 import { PartWriter } from "./part-writer.js";
 import { SchemaReader } from "./schema-reader.js";
 import { TableReader } from "./table-reader.js";
-import { objectKey, JOB_METADATA_KEY } from "./output-keys.js";
+import { GzipStage } from "./gzip-stage.js";
+import { JOB_METADATA_KEY } from "./output-keys.js";
+import { openOutput } from "./output-upload.js";
 
 /** A synchronous slice of work aims at this many milliseconds, so the host keeps serving requests. */
 const SLICE_MS = 20;
@@ -34,7 +36,6 @@ export class JobRunner {
   readonly #record: JobRecord;
   readonly #deps: RunnerDeps;
   readonly #schema: SchemaReader;
-  readonly #encoder = new TextEncoder();
   #writer: PartWriter | null;
   #tables: TableInfo[] | null = null;
   #reader: { name: string; reader: TableReader } | null = null;
@@ -52,10 +53,17 @@ export class JobRunner {
     return this.#writer;
   }
 
-  /** Works until the deadline, until the job is done, or until an upload is ready to be completed. */
+  /**
+   * Works until the deadline, until the job is done, or until an upload is ready to be completed.
+   * Takes at least one step, so that every tick makes progress however slow the clock.
+   */
   async run(deadline: number): Promise<void> {
     const cursor = this.#record.cursor;
-    while (cursor.step !== "done" && cursor.step !== "finish" && this.#deps.now() < deadline) await this.#step();
+    const open = () => cursor.step !== "done" && cursor.step !== "finish";
+    if (open()) await this.#step();
+    while (open() && this.#deps.now() < deadline) await this.#step();
+    // A part upload may still be in flight: its part must be recorded before the checkpoint.
+    await this.#writer?.settle();
   }
 
   /** Completes the open upload (the record must have been saved at the "finish" step first). */
@@ -113,12 +121,14 @@ export class JobRunner {
         const table = this.#currentTable();
         if (table) await this.#write(this.#formatter.tableFooter?.(table, this.#context()) ?? "");
         record.stats.tablesDone++;
+        (record.stats.tableRows ??= [])[cursor.table] = cursor.rowsInTable;
         if (this.#formatter.objectPerTable) cursor.step = "footer";
         else this.#nextTable();
         return;
       }
       case "footer": {
         await this.#write(this.#formatter.footer?.(this.#footerContext()) ?? "");
+        await this.#writer?.endCompression();
         cursor.step = "finish";
         return;
       }
@@ -168,19 +178,16 @@ export class JobRunner {
   async #write(text: string): Promise<void> {
     if (text === "") return;
     if (!this.#writer) throw new Error("durable-dump: write without an open upload");
-    await this.#writer.write(this.#encoder.encode(text));
+    await this.#writer.writeText(text);
   }
 
   async #openUpload(): Promise<void> {
     const record = this.#record;
     const table = this.#formatter.objectPerTable ? (record.tables[record.cursor.table] ?? null) : null;
-    const key = objectKey(record.keyBase, this.#formatter.extension, table);
-    const upload = await this.#deps.bucket.createMultipartUpload(key, {
-      httpMetadata: { contentType: this.#formatter.contentType },
-      customMetadata: { [JOB_METADATA_KEY]: record.id },
-    });
-    record.upload = { key, uploadId: upload.uploadId, table, parts: [], tailLength: 0 };
-    this.#writer = new PartWriter(upload, record.partSize, [], new Uint8Array(0));
+    const opened = await openOutput(this.#deps.bucket, record, this.#formatter, table);
+    record.upload = opened.record;
+    const gzip = opened.record.gzip ? new GzipStage(opened.record.gzip, new Uint8Array(0)) : null;
+    this.#writer = new PartWriter(opened.upload, record.partSize, [], new Uint8Array(0), gzip);
   }
 
   #nextTable(): void {

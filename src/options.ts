@@ -9,6 +9,8 @@ export const LIMITS = {
   tickBudgetMs: { default: 5_000, min: 100, max: 600_000 },
   partSize: { default: 8 * MiB, min: 5 * MiB, max: 64 * MiB },
   keyPrefix: { default: "durable-dump/", maxLength: 512 },
+  maxQueuedJobs: { default: 10, min: 1, max: 1_000 },
+  retentionMs: { default: 7 * 86_400_000, min: 0, max: 3_650 * 86_400_000 },
 } as const;
 
 /** Engine options with defaults applied. */
@@ -18,6 +20,12 @@ export interface ResolvedEngineOptions {
   keyPrefix: string;
   formatters: Record<string, DumpFormatter>;
   now: () => number;
+  maxQueuedJobs: number;
+  retentionMs: number;
+  callbackSecret: string | null;
+  allowInsecureCallbacks: boolean;
+  onComplete: ((status: import("./types.js").DumpStatus) => unknown) | null;
+  fetch: typeof fetch | null;
 }
 
 /** Start options with defaults applied (tables not resolved against the database yet). */
@@ -27,6 +35,7 @@ export interface ResolvedStartOptions {
   exclude: string[];
   schema: boolean;
   data: boolean;
+  gzip: boolean;
 }
 
 function invalid(message: string): DumpError {
@@ -74,6 +83,9 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
     throw invalid("options.storage must be the object's storage: ctx.storage.");
   }
   if (options.now !== undefined && typeof options.now !== "function") throw invalid("options.now must be a function returning epoch milliseconds.");
+  if (options.scheduler !== undefined && (typeof options.scheduler !== "object" || options.scheduler === null || typeof options.scheduler.register !== "function")) {
+    throw invalid("options.scheduler must be an AlarmScheduler.");
+  }
   const formatters: Record<string, DumpFormatter> = { ...builtins };
   for (const [name, formatter] of Object.entries(options.formatters ?? {})) {
     if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw invalid(`Formatter name ${JSON.stringify(name)} must be lower-case letters, digits and dashes.`);
@@ -85,10 +97,24 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
     keyPrefix: checkKeyPrefix(options.keyPrefix),
     formatters,
     now: options.now ?? Date.now,
+    maxQueuedJobs: integerIn("maxQueuedJobs", options.maxQueuedJobs, LIMITS.maxQueuedJobs),
+    retentionMs: integerIn("retentionMs", options.retentionMs, LIMITS.retentionMs),
+    ...callbackOptions(options),
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data"]);
+function callbackOptions(options: DumpEngineOptions): Pick<ResolvedEngineOptions, "callbackSecret" | "allowInsecureCallbacks" | "onComplete" | "fetch"> {
+  const { callbackSecret, allowInsecureCallbacks, onComplete, fetch } = options;
+  if (callbackSecret !== undefined && (typeof callbackSecret !== "string" || callbackSecret.length === 0 || callbackSecret.length > 1024)) {
+    throw invalid("callbackSecret must be a non-empty string of at most 1,024 characters.");
+  }
+  if (allowInsecureCallbacks !== undefined && typeof allowInsecureCallbacks !== "boolean") throw invalid("allowInsecureCallbacks must be true or false.");
+  if (onComplete !== undefined && typeof onComplete !== "function") throw invalid("onComplete must be a function taking the job's final status.");
+  if (fetch !== undefined && typeof fetch !== "function") throw invalid("fetch must be a function like the global fetch.");
+  return { callbackSecret: callbackSecret ?? null, allowInsecureCallbacks: allowInsecureCallbacks ?? false, onComplete: onComplete ?? null, fetch: fetch ?? null };
+}
+
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "callbackUrl"]);
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -109,7 +135,7 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   if (typeof format !== "string" || !Object.hasOwn(formatters, format)) {
     throw new DumpError("UNKNOWN_FORMAT", `Unknown format ${JSON.stringify(format)}; available: ${Object.keys(formatters).join(", ")}.`);
   }
-  for (const flag of ["schema", "data"] as const) {
+  for (const flag of ["schema", "data", "gzip"] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== "boolean") throw invalid(`${flag} must be true or false.`);
   }
   const schema = (input.schema as boolean | undefined) ?? true;
@@ -121,5 +147,6 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     exclude: input.exclude === undefined ? [] : tableList("exclude", input.exclude),
     schema,
     data,
+    gzip: (input.gzip as boolean | undefined) ?? false,
   };
 }

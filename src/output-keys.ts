@@ -8,3 +8,8 @@ export const JOB_METADATA_KEY = "durable-dump-job";
 export function objectKey(base: string, extension: string, table: string | null): string {
   return table === null ? `${base}.${extension}` : `${base}/${encodeURIComponent(table)}.${extension}`;
 }
+
+/** R2 key of a job's manifest: next to its output, `<base>.manifest.json`. */
+export function manifestKey(base: string): string {
+  return `${base}.manifest.json`;
+}

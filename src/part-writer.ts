@@ -1,4 +1,5 @@
 import { DumpError } from "./errors.js";
+import type { GzipStage } from "./gzip-stage.js";
 
 /** R2 accepts at most this many parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -30,15 +31,25 @@ export interface TailChunk {
 export class PartWriter {
   readonly #upload: R2MultipartUpload;
   readonly #partSize: number;
-  readonly #buffer: Uint8Array;
+  #buffer: Uint8Array;
+  /** The other part buffer: free again once the upload in flight resolved. */
+  #spare: Uint8Array | null = null;
+  /** Upload of the last full part while it has not resolved; the part is recorded when it does. */
+  #inflight: { done: Promise<void>; size: number } | null = null;
+  #failed: { error: unknown } | null = null;
   readonly #parts: PartRecord[];
+  readonly #gzip: GzipStage | null;
   #length: number;
   #persistedPart: number;
   #persistedLength: number;
 
-  /** Continues an upload whose parts are `parts` and whose unuploaded bytes are `tail`. */
-  constructor(upload: R2MultipartUpload, partSize: number, parts: PartRecord[], tail: Uint8Array) {
+  /**
+   * Continues an upload whose parts are `parts` and whose unuploaded bytes are `tail`. With
+   * `gzip`, written bytes are compressed by it first.
+   */
+  constructor(upload: R2MultipartUpload, partSize: number, parts: PartRecord[], tail: Uint8Array, gzip: GzipStage | null = null) {
     this.#upload = upload;
+    this.#gzip = gzip;
     this.#partSize = partSize;
     this.#buffer = new Uint8Array(partSize);
     this.#buffer.set(tail);
@@ -53,9 +64,14 @@ export class PartWriter {
     return this.#parts;
   }
 
-  /** Bytes written so far, uploaded or not. */
+  /** The compression stage, when the object is gzip-compressed. */
+  get gzip(): GzipStage | null {
+    return this.#gzip;
+  }
+
+  /** Bytes of the object written so far (compressed ones, with gzip), uploaded or not. */
   get bytes(): number {
-    return this.#parts.reduce((sum, p) => sum + p.size, 0) + this.#length;
+    return this.#parts.reduce((sum, p) => sum + p.size, 0) + (this.#inflight?.size ?? 0) + this.#length;
   }
 
   /** Bytes not uploaded yet. */
@@ -63,20 +79,52 @@ export class PartWriter {
     return this.#length;
   }
 
-  /** Appends bytes, uploading each part as soon as it is full. */
+  /** Appends bytes (through the compression stage, if any), uploading each part as soon as it is full. */
   async write(bytes: Uint8Array): Promise<void> {
+    if (this.#gzip) await this.#gzip.write(bytes, (compressed) => this.#append(compressed));
+    else await this.#append(bytes);
+  }
+
+  /**
+   * Appends the UTF-8 bytes of `text`: the same bytes as `write(new TextEncoder().encode(text))`,
+   * but encoded straight into the part buffer (one pass, no intermediate copy) when not compressing.
+   */
+  async writeText(text: string): Promise<void> {
+    if (this.#gzip) return this.write(ENCODER.encode(text));
+    let rest = text;
+    while (rest.length > 0) {
+      const { read, written } = ENCODER.encodeInto(rest, this.#buffer.subarray(this.#length));
+      this.#length += written;
+      rest = read === rest.length ? "" : rest.slice(read);
+      if (rest.length > 0 && this.#length < this.#partSize) {
+        // The next character's bytes straddle the part boundary: split them like write() would.
+        const take = (rest.codePointAt(0) ?? 0) > 0xffff ? 2 : 1;
+        const bytes = ENCODER.encode(rest.slice(0, take));
+        rest = rest.slice(take);
+        await this.#append(bytes);
+      } else if (this.#length === this.#partSize) await this.#uploadFull();
+    }
+  }
+
+  /** Ends the compressed stream, if any: writes its pending bytes, final block and trailer. */
+  async endCompression(): Promise<void> {
+    await this.#gzip?.end((compressed) => this.#append(compressed));
+  }
+
+  async #append(bytes: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < bytes.length) {
       const take = Math.min(this.#partSize - this.#length, bytes.length - offset);
       this.#buffer.set(bytes.subarray(offset, offset + take), this.#length);
       this.#length += take;
       offset += take;
-      if (this.#length === this.#partSize) await this.#uploadBuffer();
+      if (this.#length === this.#partSize) await this.#uploadFull();
     }
   }
 
   /** Uploads the tail as the last part (if any) and returns every part. */
   async finish(): Promise<PartRecord[]> {
+    await this.settle();
     if (this.#length > 0 || this.#parts.length === 0) await this.#uploadBuffer();
     return [...this.#parts];
   }
@@ -94,6 +142,7 @@ export class PartWriter {
 
   /** Tail chunks that changed since the last {@link markPersisted}. */
   dirtyChunks(): TailChunk[] {
+    if (this.#inflight) throw new Error("durable-dump: settle() the part upload in flight before persisting the tail");
     const currentPart = this.#parts.length + 1;
     const from = currentPart === this.#persistedPart ? Math.floor(this.#persistedLength / TAIL_CHUNK_BYTES) : 0;
     const chunks: TailChunk[] = [];
@@ -104,10 +153,55 @@ export class PartWriter {
     return chunks;
   }
 
-  /** Records that storage now holds the tail as it is. */
+  /** Records that storage now holds the tail (and pending uncompressed bytes) as they are. */
   markPersisted(): void {
+    this.#gzip?.markPersisted();
     this.#persistedPart = this.#parts.length + 1;
     this.#persistedLength = this.#length;
+  }
+
+  /**
+   * Waits for the part upload in flight, if any, and records its part; throws its error (then and
+   * on every later call: the writer is unusable, the engine rebuilds one from the checkpoint).
+   * Call it before reading {@link parts} or {@link tailLength} for a checkpoint.
+   */
+  async settle(): Promise<void> {
+    if (this.#failed) throw this.#failed.error;
+    const inflight = this.#inflight;
+    if (!inflight) return;
+    try {
+      await inflight.done;
+    } catch (error) {
+      this.#failed = { error };
+      throw error;
+    } finally {
+      this.#inflight = null;
+    }
+  }
+
+  /**
+   * Starts uploading the full buffer and goes on filling the other one, so that producing part
+   * N + 1 overlaps the upload of part N. At most one upload is in flight; its part is recorded
+   * only once R2 answered, and {@link settle} waits for it before a checkpoint.
+   */
+  async #uploadFull(): Promise<void> {
+    await this.settle();
+    const partNumber = this.#parts.length + 1;
+    if (partNumber > MAX_PARTS) {
+      throw new DumpError("PART_LIMIT_EXCEEDED", `The dump needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes. Start it again with a larger partSize.`);
+    }
+    const full = this.#buffer;
+    const size = this.#length;
+    const body = full.subarray(0, size);
+    const done = Promise.all([this.#upload.uploadPart(partNumber, body), crypto.subtle.digest("SHA-256", body)]).then(([uploaded, digest]) => {
+      this.#parts.push({ partNumber, etag: uploaded.etag, size, sha256: hex(new Uint8Array(digest)) });
+      this.#spare = full;
+    });
+    done.catch(() => {}); // Reported by settle().
+    this.#inflight = { done, size };
+    this.#buffer = this.#spare ?? new Uint8Array(this.#partSize);
+    this.#spare = null;
+    this.#length = 0;
   }
 
   async #uploadBuffer(): Promise<void> {
@@ -121,6 +215,8 @@ export class PartWriter {
     this.#length = 0;
   }
 }
+
+const ENCODER = new TextEncoder();
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

@@ -41,6 +41,7 @@ export function toStatus(record: JobRecord): DumpStatus {
     updatedAt: record.updatedAt,
     finishedAt: record.finishedAt,
     databaseSize: record.databaseSize,
+    manifestKey: record.manifestKey ?? null,
     error: record.error,
   };
 }

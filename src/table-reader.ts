@@ -6,6 +6,7 @@ import {
   blobFraming,
   encodeValue,
   encodeValueOrDefer,
+  sqlNeedsHexText,
   rendersBlobsInSql,
   rowBytesExpr,
   textSlicing,
@@ -68,28 +69,38 @@ export class TableReader {
     const keySelect = this.#keys.map((k) => `typeof(${k}), CASE typeof(${k}) WHEN 'integer' THEN CAST(${k} AS TEXT) WHEN 'blob' THEN hex(${k}) ELSE ${k} END`).join(", ");
     const { where, bindings } = this.#keyCondition(after, ">");
     const query = `SELECT ${keySelect}, ${this.#deferredLineExpr} FROM ${this.#table}${where} ORDER BY ${this.#keys.join(", ")} LIMIT ?`;
+    // Rows SQLite cannot render (large, or with blobs that need base64) do not end the batch: their
+    // keys are noted in order and they are rendered value by value once the cursor is done.
     let text = "";
+    let chars = 0;
     let rows = 0;
-    let last = after;
-    let needsSlowPath: KeyPart[] | null = null;
+    let lastRow: SqlStorageValue[] | null = null;
+    let slow: { prefix: string; key: KeyPart[]; index: number }[] | null = null;
     for (const row of this.#sql.exec(query, ...bindings, maxRows).raw()) {
-      const key = keyFromRow(row, this.#keys.length);
       const line = row[row.length - 1];
+      const separator = first && rows === 0 ? "" : this.#separator;
+      lastRow = row;
       if (typeof line !== "string") {
-        needsSlowPath = key;
-        break;
+        (slow ??= []).push({ prefix: text + separator, key: keyFromRow(row, this.#keys.length), index: rows });
+        text = "";
+        rows++;
+        continue;
       }
-      text += first && rows === 0 ? line : this.#separator + line;
+      text += separator + line;
+      chars += separator.length + line.length;
       rows++;
-      last = key;
-      if (text.length >= maxBytes) break;
+      if (chars >= maxBytes) break;
     }
-    if (needsSlowPath !== null) {
-      const line = this.#renderSlow(needsSlowPath);
-      text += first && rows === 0 ? line : this.#separator + line;
-      return { text, rows: rows + 1, last: needsSlowPath, done: false };
+    const last = lastRow === null ? after : keyFromRow(lastRow, this.#keys.length);
+    if (slow === null) return { text, rows, last, done: rows < maxRows && chars < maxBytes };
+    let out = "";
+    for (const s of slow) {
+      out += s.prefix + this.#renderSlow(s.key);
+      // Large rows end the batch at once, so that a batch stays about maxBytes long.
+      if (out.length >= maxBytes) return { text: out, rows: s.index + 1, last: s.key, done: false };
     }
-    return { text, rows, last, done: rows < maxRows && text.length < maxBytes };
+    out += text;
+    return { text: out, rows, last, done: rows < maxRows && out.length < maxBytes };
   }
 
   /** Renders one row value by value, slicing large values so that no SQLite string exceeds its limit. */
@@ -113,7 +124,8 @@ export class TableReader {
 
   /** Renders one large text or blob value of the row selected by `where`, slice by slice. */
   #renderLarge(ref: string, encoding: ValueEncoding, where: string, bindings: unknown[]): string {
-    const info = this.#sql.exec(`SELECT typeof(${ref}), octet_length(${ref}), length(${ref}), instr(${ref}, char(0)) > 0 FROM ${this.#table}${where}`, ...bindings).raw().next().value;
+    const hexCheck = encoding === "sql" ? sqlNeedsHexText(ref) : `instr(${ref}, char(0)) > 0`;
+    const info = this.#sql.exec(`SELECT typeof(${ref}), octet_length(${ref}), length(${ref}), ${hexCheck} FROM ${this.#table}${where}`, ...bindings).raw().next().value;
     if (!info) return "";
     const [type, bytes, length, hasNul] = info as [string, number, number, number];
     let text = "";
@@ -129,11 +141,13 @@ export class TableReader {
     const slicing = textSlicing(encoding, hasNul === 1);
     const source = slicing.byBytes ? `CAST(${ref} AS BLOB)` : ref;
     const total = slicing.byBytes ? bytes : length;
+    const decoder = slicing.escape ? new TextDecoder() : null;
     text += slicing.open;
     for (let offset = 1; offset <= total; offset += VALUE_SLICE_BYTES) {
       const expr = slicing.slice(`substr(${source}, ?1, ?2)`);
       const slice = this.#sql.exec(`SELECT ${expr} FROM ${this.#table}${where}`, offset, VALUE_SLICE_BYTES, ...bindings).raw().next().value?.[0];
-      text += slice as string;
+      if (decoder && slicing.escape) text += slicing.escape(decoder.decode(new Uint8Array(slice as ArrayBuffer), { stream: offset + VALUE_SLICE_BYTES <= total }));
+      else text += slice as string;
     }
     return text + slicing.close;
   }

@@ -1,4 +1,5 @@
 import type { DumpFormatter } from "./formatters/formatter.js";
+import type { AlarmScheduler } from "./scheduler.js";
 
 /**
  * The subset of `DurableObjectStorage` the engine needs. `ctx.storage` satisfies it as is; a test
@@ -32,6 +33,31 @@ export interface DumpEngineOptions {
   formatters?: Record<string, DumpFormatter>;
   /** Clock in epoch milliseconds. Default `Date.now`. Tests pass one that advances without sleeping. */
   now?: () => number;
+  /**
+   * Scheduler that multiplexes the object's alarm; the engine keeps its wake-up (named
+   * `durable-dump`) there and registers its handler. Default: a new one over `storage` and `now`,
+   * exposed as `engine.scheduler`.
+   */
+  scheduler?: AlarmScheduler;
+  /** At most this many jobs may be queued or running; `start` refuses more with `TOO_MANY_JOBS`. Default 10; 1 to 1,000. */
+  maxQueuedJobs?: number;
+  /**
+   * Records of finished jobs (completed, failed, aborted) are purged this long after they
+   * finished, lazily by `tick` and `list`. Their R2 objects are kept (see `delete`). Default 7 days;
+   * 0 (purge at once) to 10 years.
+   */
+  retentionMs?: number;
+  /** Secret that signs callback bodies (see {@link StartOptions.callbackUrl}); required to use callbackUrl. */
+  callbackSecret?: string;
+  /** Accept `http:` callback URLs (local development). Default false. */
+  allowInsecureCallbacks?: boolean;
+  /**
+   * Called with the final status of every job that completes or fails, from a later tick than
+   * the one that finished it. If it throws it is called again with backoff, like a callback URL.
+   */
+  onComplete?: (status: DumpStatus) => unknown;
+  /** `fetch` used for callbacks. Default the global `fetch`. */
+  fetch?: typeof fetch;
 }
 
 /** Options of {@link DumpEngine.start}. */
@@ -46,6 +72,19 @@ export interface StartOptions {
   schema?: boolean;
   /** Write the rows. Default true. */
   data?: boolean;
+  /**
+   * Compress each object as one standard gzip member (key gets `.gz`, `Content-Encoding: gzip`).
+   * Default false.
+   */
+  gzip?: boolean;
+  /**
+   * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
+   * with HMAC-SHA256 of the body under the engine's `callbackSecret` in the header
+   * `Durable-Dump-Signature: sha256=<hex>`. Delivered by a later tick, retried with backoff
+   * (about 10 attempts over 4 hours); never delays or fails the export. `https:` only unless the
+   * engine sets `allowInsecureCallbacks`.
+   */
+  callbackUrl?: string;
 }
 
 /** Where a job is in its life. */
@@ -81,7 +120,7 @@ export interface DumpStatus {
   id: string;
   state: DumpState;
   format: string;
-  options: Required<Pick<StartOptions, "format" | "schema" | "data">> & { tables: string[] | null; exclude: string[] };
+  options: Required<Pick<StartOptions, "format" | "schema" | "data" | "gzip">> & { tables: string[] | null; exclude: string[] };
   progress: DumpProgress;
   outputs: DumpOutput[];
   /** Epoch milliseconds. */
@@ -91,6 +130,8 @@ export interface DumpStatus {
   finishedAt: number | null;
   /** Size of the database when the job started, in bytes. */
   databaseSize: number;
+  /** R2 key of the job's manifest (a `DumpManifest` document), once the job completed; null before. */
+  manifestKey: string | null;
   /** Set when state is "failed" (and on transient errors while a retry is pending). */
   error: { code: string; message: string } | null;
 }

@@ -19,14 +19,22 @@ function realLiteral(ref: string): string {
   return `iif(${ref} = 0 AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref}))`;
 }
 
+/**
+ * SQL condition: text a SQL string literal would not carry intact, so the SQL encoding writes it
+ * as hex of its bytes. `quote()` stops at the first NUL, and the sqlite3 CLI drops a CR that
+ * precedes an LF when it reads a script.
+ */
+export function sqlNeedsHexText(ref: string): string {
+  return `(instr(${ref}, char(0)) > 0 OR instr(${ref}, char(13)) > 0)`;
+}
+
 /** SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`. */
 export function encodeValue(ref: string, encoding: ValueEncoding): string {
   switch (encoding) {
     case "sql":
-      // quote() stops at the first NUL of a text value; such text is written as hex instead.
       return (
         `CASE typeof(${ref}) WHEN 'real' THEN ${realLiteral(ref)} ` +
-        `WHEN 'text' THEN iif(instr(${ref}, char(0)) > 0, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
+        `WHEN 'text' THEN iif(${sqlNeedsHexText(ref)}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
         `ELSE quote(${ref}) END`
       );
     case "json":
@@ -103,10 +111,17 @@ export function blobFraming(encoding: ValueEncoding): { open: string; close: str
 
 /**
  * How a long text value is written in slices: the text around it and a SQL expression over a
- * slice `s` of it (a `substr` of the value) that renders that slice. Text with NUL bytes in SQL
- * is written as hex of its bytes, so it is sliced by bytes, not characters.
+ * slice `s` of it (a `substr` of the value) that renders that slice. Text with NUL bytes is
+ * sliced by bytes, not characters (SQLite's `length` and `substr` stop at a NUL): in SQL it is
+ * written as hex of its bytes; in JSON and CSV the byte slices come back as blobs, are decoded as
+ * UTF-8 and escaped by `escape` in JavaScript.
  */
-export function textSlicing(encoding: ValueEncoding, hasNul: boolean): { open: string; close: string; slice: (s: string) => string; byBytes: boolean } {
+export function textSlicing(
+  encoding: ValueEncoding,
+  hasNul: boolean,
+): { open: string; close: string; slice: (s: string) => string; byBytes: boolean; escape?: (text: string) => string } {
+  if (hasNul && encoding === "json") return { open: '"', close: '"', slice: (s) => s, byBytes: true, escape: (t) => JSON.stringify(t).slice(1, -1) };
+  if (hasNul && encoding === "csv") return { open: '"', close: '"', slice: (s) => s, byBytes: true, escape: (t) => t.replaceAll('"', '""') };
   switch (encoding) {
     case "sql":
       return hasNul

@@ -1,0 +1,467 @@
+/**
+ * Bench host Worker for durable-dump (bundled by bench/run.mjs with esbuild, run by Miniflare).
+ *
+ * `BenchHost` is a SQLite-backed Durable Object that composes a DumpEngine the way a real host
+ * does (the engine's `tick()` is called from `alarm()`), but hands it a bucket and a storage
+ * wrapped in thin counters, so the bench can read R2 Class A operations and storage writes.
+ *
+ * Routes, `/<objectName>/<route>`:
+ * - `POST /seed?from=&to=`   inserts rows [from, to] of the mixed table `bench` (one statement).
+ * - `GET  /info`             { id, rows, databaseSize }
+ * - `POST /start?format=&tickBudgetMs=&partSize=` starts an export (alarm driven) and resets counters.
+ * - `GET  /result`           the run's counters, ticks and whether the job completed.
+ * - `GET  /ping`             a trivial SQL read (the latency probe).
+ * - `POST /naive?max=&page=` the naive baseline: LIMIT/OFFSET pages formatted in JS into one string, one put().
+ * - `POST /profile?format=&rows=&batch=` where the time goes, phase by phase (see README).
+ */
+import { DumpEngine } from "../src/index.js";
+import { SchemaReader } from "../src/schema-reader.js";
+import { TableReader } from "../src/table-reader.js";
+import { builtinFormatters } from "../src/formatters/builtins.js";
+import { encodeValue } from "../src/value-encoders.js";
+import { quoteIdentifier } from "../src/formatters/formatter.js";
+
+interface Env {
+  BENCH: DurableObjectNamespace;
+  DUMPS: R2Bucket;
+}
+
+interface Counters {
+  classA: { createMultipartUpload: number; uploadPart: number; complete: number; put: number; abort: number };
+  classB: { head: number; get: number; list: number };
+  uploadBytes: number;
+  storage: { putCalls: number; putKeys: number; putBytes: number; deleteCalls: number; deleteKeys: number; setAlarm: number; getCalls: number; listCalls: number };
+}
+
+function zero(): Counters {
+  return {
+    classA: { createMultipartUpload: 0, uploadPart: 0, complete: 0, put: 0, abort: 0 },
+    classB: { head: 0, get: 0, list: 0 },
+    uploadBytes: 0,
+    storage: { putCalls: 0, putKeys: 0, putBytes: 0, deleteCalls: 0, deleteKeys: 0, setAlarm: 0, getCalls: 0, listCalls: 0 },
+  };
+}
+
+function sizeOf(v: unknown): number {
+  if (v instanceof Uint8Array || v instanceof ArrayBuffer) return v.byteLength;
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function bodySize(body: unknown): number {
+  if (typeof body === "string") return body.length;
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return (body as ArrayBuffer).byteLength;
+  return 0;
+}
+
+/** Counts Class A/B operations; everything else passes through. */
+function countingBucket(bucket: R2Bucket, c: () => Counters): R2Bucket {
+  const wrapUpload = (u: R2MultipartUpload): R2MultipartUpload =>
+    ({
+      get key() {
+        return u.key;
+      },
+      get uploadId() {
+        return u.uploadId;
+      },
+      uploadPart(n: number, body: unknown, opts?: unknown) {
+        c().classA.uploadPart++;
+        c().uploadBytes += bodySize(body);
+        return (u.uploadPart as any)(n, body, opts);
+      },
+      complete(parts: R2UploadedPart[]) {
+        c().classA.complete++;
+        return u.complete(parts);
+      },
+      abort() {
+        c().classA.abort++;
+        return u.abort();
+      },
+    }) as R2MultipartUpload;
+  return {
+    head(key: string) {
+      c().classB.head++;
+      return bucket.head(key);
+    },
+    get(key: string, opts?: any) {
+      c().classB.get++;
+      return bucket.get(key, opts);
+    },
+    list(opts?: any) {
+      c().classB.list++;
+      return bucket.list(opts);
+    },
+    put(key: string, value: any, opts?: any) {
+      c().classA.put++;
+      c().uploadBytes += bodySize(value);
+      return bucket.put(key, value, opts);
+    },
+    delete(keys: any) {
+      return bucket.delete(keys);
+    },
+    async createMultipartUpload(key: string, opts?: any) {
+      c().classA.createMultipartUpload++;
+      return wrapUpload(await bucket.createMultipartUpload(key, opts));
+    },
+    resumeMultipartUpload(key: string, id: string) {
+      return wrapUpload(bucket.resumeMultipartUpload(key, id));
+    },
+  } as unknown as R2Bucket;
+}
+
+/** Counts storage writes (calls, keys, bytes) and alarm writes. */
+function countingStorage(storage: DurableObjectStorage, c: () => Counters) {
+  return {
+    get(keys: any) {
+      c().storage.getCalls++;
+      return storage.get(keys);
+    },
+    list(opts: any) {
+      c().storage.listCalls++;
+      return storage.list(opts);
+    },
+    put(entries: Record<string, unknown>) {
+      const s = c().storage;
+      s.putCalls++;
+      for (const v of Object.values(entries)) {
+        s.putKeys++;
+        s.putBytes += sizeOf(v);
+      }
+      return storage.put(entries);
+    },
+    delete(keys: string[]) {
+      c().storage.deleteCalls++;
+      c().storage.deleteKeys += keys.length;
+      return storage.delete(keys);
+    },
+    getAlarm() {
+      return storage.getAlarm();
+    },
+    setAlarm(t: number) {
+      c().storage.setAlarm++;
+      return storage.setAlarm(t);
+    },
+  } as any;
+}
+
+function json(v: unknown, status = 200): Response {
+  return new Response(JSON.stringify(v), { status, headers: { "content-type": "application/json" } });
+}
+
+const yieldNow = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** The mixed table: ints (some 64-bit), reals, text with newlines and quotes, blobs, NULLs. */
+const CREATE = `CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n TEXT)`;
+const SEED = `INSERT INTO bench(id, i, r, t, b, n)
+WITH RECURSIVE c(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM c WHERE x < ?2)
+SELECT x,
+  CASE x % 7 WHEN 0 THEN NULL WHEN 1 THEN random() ELSE x * 7919 - 5000000 END,
+  CASE WHEN x % 11 = 0 THEN NULL ELSE x * 0.3721 + 1.0 / x END,
+  CASE WHEN x % 13 = 0 THEN NULL ELSE 'row ' || x || char(10) || 'it''s "text", ' || hex(randomblob(6 + x % 20)) END,
+  CASE WHEN x % 3 = 0 THEN randomblob(8 + x % 24) ELSE NULL END,
+  CASE WHEN x % 10 = 0 THEN 'note ' || x ELSE NULL END
+FROM c`;
+
+interface Run {
+  jobId: string;
+  format: string;
+  startedAt: number;
+  completedAt: number | null;
+  state: string | null;
+  error: unknown;
+  ticks: { ms: number; putCalls: number; putKeys: number; putBytes: number; setAlarm: number; deleteKeys: number }[];
+  counters: Counters;
+}
+
+export class BenchHost implements DurableObject {
+  readonly #ctx: DurableObjectState;
+  readonly #env: Env;
+  #counters: Counters = zero();
+  #engine: DumpEngine | null = null;
+  #run: Run | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    this.#ctx = ctx;
+    this.#env = env;
+  }
+
+  #makeEngine(opts: { tickBudgetMs?: number; partSize?: number }): DumpEngine {
+    return new DumpEngine({
+      sql: this.#ctx.storage.sql,
+      bucket: countingBucket(this.#env.DUMPS, () => this.#counters),
+      storage: countingStorage(this.#ctx.storage, () => this.#counters),
+      keyPrefix: `bench/${Date.now()}-${Math.random().toString(36).slice(2, 8)}/`,
+      ...opts,
+    });
+  }
+
+  async alarm(): Promise<void> {
+    const engine = this.#engine;
+    const run = this.#run;
+    if (!engine || !run) return;
+    const before = structuredClone(this.#counters.storage);
+    const t0 = Date.now();
+    const result = await engine.tick();
+    const after = this.#counters.storage;
+    run.ticks.push({
+      ms: Date.now() - t0,
+      putCalls: after.putCalls - before.putCalls,
+      putKeys: after.putKeys - before.putKeys,
+      putBytes: after.putBytes - before.putBytes,
+      setAlarm: after.setAlarm - before.setAlarm,
+      deleteKeys: after.deleteKeys - before.deleteKeys,
+    });
+    run.state = result.state;
+    if (result.state !== "running" && result.state !== "queued" && run.completedAt === null) {
+      run.completedAt = Date.now();
+      const status = await engine.status(run.jobId);
+      run.error = status && (status as any).error;
+      (run as any).status = status;
+    }
+  }
+
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const route = url.pathname.split("/").slice(2).join("/");
+    const q = (k: string) => url.searchParams.get(k);
+    const sql = this.#ctx.storage.sql;
+    try {
+      switch (route) {
+        case "ping": {
+          const row = sql.exec("SELECT 1 AS one").one();
+          return json({ ok: row.one === 1 });
+        }
+        case "seed": {
+          sql.exec(CREATE);
+          sql.exec(SEED, Number(q("from")), Number(q("to")));
+          return json({ ok: true });
+        }
+        case "info": {
+          const rows = sql.exec("SELECT count(*) AS n FROM bench").one().n;
+          return json({ id: this.#ctx.id.toString(), rows, databaseSize: sql.databaseSize });
+        }
+        case "start": {
+          const tickBudgetMs = q("tickBudgetMs") ? Number(q("tickBudgetMs")) : undefined;
+          const partSize = q("partSize") ? Number(q("partSize")) : undefined;
+          this.#engine = this.#makeEngine({ tickBudgetMs, partSize });
+          this.#counters = zero();
+          const format = q("format") ?? "sql";
+          const startedAt = Date.now();
+          const status = await this.#engine.start({ format, tables: ["bench"] });
+          this.#run = { jobId: status.id, format, startedAt, completedAt: null, state: status.state, error: null, ticks: [], counters: this.#counters };
+          return json(status);
+        }
+        case "result": {
+          const run = this.#run;
+          if (!run) return json({ error: "no run" }, 404);
+          return json({ ...run, counters: this.#counters, done: run.completedAt !== null, wallMs: run.completedAt === null ? null : run.completedAt - run.startedAt });
+        }
+        case "naive":
+          return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
+        case "profile":
+          return json(await this.#profile(q("format") ?? "sql", Number(q("batch") ?? 2000), Number(q("parts") ?? 3)));
+      }
+      return json({ error: `unknown route ${route}` }, 404);
+    } catch (error) {
+      return json({ error: String(error), stack: (error as Error).stack }, 500);
+    }
+  }
+
+  /**
+   * The prior art: OFFSET pages, every value formatted in JavaScript, the whole dump in one string,
+   * one put(). Capped at `max` rows.
+   */
+  async #naive(max: number, page: number) {
+    const sql = this.#ctx.storage.sql;
+    const t0 = Date.now();
+    const create = sql.exec("SELECT sql FROM sqlite_master WHERE name = 'bench'").one().sql as string;
+    let out = `PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n${create};\n`;
+    let rows = 0;
+    try {
+      for (let offset = 0; offset < max; offset += page) {
+        const cursor = sql.exec("SELECT * FROM bench LIMIT ? OFFSET ?", Math.min(page, max - offset), offset);
+        let n = 0;
+        for (const row of cursor.raw()) {
+          out += "INSERT INTO bench VALUES(" + row.map(literal).join(",") + ");\n";
+          n++;
+        }
+        rows += n;
+        if (n < page) break;
+      }
+      out += "COMMIT;\n";
+      const tRendered = Date.now();
+      await this.#env.DUMPS.put(`naive/${Date.now()}.sql`, out);
+      const t1 = Date.now();
+      return { ok: true, rows, chars: out.length, ms: t1 - t0, renderMs: tRendered - t0, putMs: t1 - tRendered };
+    } catch (error) {
+      return { ok: false, rows, chars: out.length, ms: Date.now() - t0, error: String(error) };
+    }
+  }
+
+  /**
+   * Where the time goes: each phase runs over the whole table in the engine's batches, yielding
+   * between batches like the engine does (workerd's clock only advances across I/O, so a phase is
+   * timed from the outside of its awaits). Each phase adds one step to the previous one.
+   */
+  async #profile(format: string, batch: number, parts: number) {
+    const sql = this.#ctx.storage.sql;
+    const schema = new SchemaReader(sql);
+    const table = schema.table("bench")!;
+    const formatter = builtinFormatters[format];
+    if (!formatter) return { error: `no formatter ${format}` };
+    const ctx = { schema: true, data: true, tables: [table] };
+    const template = formatter.row(table, ctx)!;
+    const reader = new TableReader(sql, table, schema.keyColumns(table), template, formatter.rowSeparator ?? "");
+    const out: Record<string, number> = {};
+    const time = async (name: string, fn: () => Promise<void>) => {
+      await yieldNow();
+      const t0 = Date.now();
+      await fn();
+      out[name] = Date.now() - t0;
+    };
+    const encoder = new TextEncoder();
+    const partBuf = new Uint8Array(8 * 1024 * 1024);
+    let totalChars = 0;
+    let totalBytes = 0;
+    let batches = 0;
+    // 1. the yields alone (batches counted in phase 3)
+    // 2. a plain scan: SELECT * in key order, values to JS, nothing rendered
+    await time("scanPlain", async () => {
+      let last = 0;
+      for (;;) {
+        let n = 0;
+        for (const row of sql.exec("SELECT * FROM bench WHERE id > ? ORDER BY id LIMIT ?", last, batch).raw()) {
+          last = row[0] as number;
+          n++;
+        }
+        await yieldNow();
+        if (n < batch) break;
+      }
+    });
+    // 2b. the same scan rendering each row in SQL (the engine's row expression), no JS concat
+    const lineExpr = template
+      .map((p) => (typeof p === "string" ? `'${p.replaceAll("'", "''")}'` : "column" in p ? `(${encodeValue(quoteIdentifier(p.column), p.encoding)})` : `(${p.expr})`))
+      .join(" || ");
+    await time("sqlRenderNoConcat", async () => {
+      let last = 0;
+      for (;;) {
+        let n = 0;
+        for (const row of sql.exec(`SELECT id, ${lineExpr} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
+          last = row[0] as number;
+          n++;
+        }
+        await yieldNow();
+        if (n < batch) break;
+      }
+    });
+    // 3. the engine's read(): SQL render (with its row-size guard) + JS concat of each batch
+    await time("readRender", async () => {
+      let key = null;
+      let first = true;
+      for (;;) {
+        const b = reader.read(key, batch, 1024 * 1024, first);
+        first = false;
+        key = b.last;
+        totalChars += b.text.length;
+        batches++;
+        await yieldNow();
+        if (b.done) break;
+      }
+    });
+    await time("yieldsOnly", async () => {
+      for (let i = 0; i < batches; i++) await yieldNow();
+    });
+    // 4. read() + TextEncoder.encode (what the engine does today) + copy into the part buffer
+    await time("readEncodeCopy", async () => {
+      let key = null;
+      let first = true;
+      let fill = 0;
+      for (;;) {
+        const b = reader.read(key, batch, 1024 * 1024, first);
+        first = false;
+        key = b.last;
+        const bytes = encoder.encode(b.text);
+        totalBytes += bytes.length;
+        let off = 0;
+        while (off < bytes.length) {
+          const take = Math.min(partBuf.length - fill, bytes.length - off);
+          partBuf.set(bytes.subarray(off, off + take), fill);
+          fill += take;
+          off += take;
+          if (fill === partBuf.length) fill = 0;
+        }
+        await yieldNow();
+        if (b.done) break;
+      }
+    });
+    // 5. read() + encodeInto straight into the part buffer
+    await time("readEncodeInto", async () => {
+      let key = null;
+      let first = true;
+      let fill = 0;
+      for (;;) {
+        const b = reader.read(key, batch, 1024 * 1024, first);
+        first = false;
+        key = b.last;
+        let rest = b.text;
+        for (;;) {
+          const r = encoder.encodeInto(rest, partBuf.subarray(fill));
+          fill += r.written;
+          if (r.read === rest.length) break;
+          rest = rest.slice(r.read);
+          fill = 0; // part full: would upload here
+        }
+        await yieldNow();
+        if (b.done) break;
+      }
+    });
+    // 6. SHA-256 of full parts (the engine hashes every part)
+    const fullParts = Math.max(1, Math.floor(totalBytes / partBuf.length));
+    await time("sha256PerPart", async () => {
+      await crypto.subtle.digest("SHA-256", partBuf);
+    });
+    // 7. uploading a few 8 MiB parts to R2
+    const upload = await this.#env.DUMPS.createMultipartUpload(`profile/${Date.now()}`);
+    await time("uploadParts", async () => {
+      for (let i = 1; i <= parts; i++) await upload.uploadPart(i, partBuf);
+    });
+    await upload.abort();
+    // 8. one checkpoint with a full tail: 8 chunks of 1 MiB + the record
+    const chunk = partBuf.subarray(0, 1024 * 1024);
+    await time("checkpoint8MiB", async () => {
+      const entries: Record<string, unknown> = { "profile:rec": { x: 1 } };
+      for (let i = 0; i < 8; i++) entries[`profile:tail:${i}`] = chunk.slice();
+      await this.#ctx.storage.put(entries);
+    });
+    await time("checkpointRecordOnly", async () => {
+      await this.#ctx.storage.put({ "profile:rec": { x: 2 } });
+    });
+    await this.#ctx.storage.delete(["profile:rec", ...Array.from({ length: 8 }, (_, i) => `profile:tail:${i}`)]);
+    return { ...out, batches, batch, totalChars, totalBytes, fullParts, parts };
+  }
+}
+
+/** SQL literal in JavaScript, as the naive prior art writes it. */
+function literal(v: unknown): string {
+  if (v === null) return "NULL";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "string") return "'" + v.replaceAll("'", "''") + "'";
+  if (v instanceof ArrayBuffer) {
+    const b = new Uint8Array(v);
+    let s = "X'";
+    for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? "0" : "") + b[i]!.toString(16);
+    return s + "'";
+  }
+  return String(v);
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const name = decodeURIComponent(new URL(request.url).pathname.split("/")[1] ?? "");
+    if (!name) return new Response("object name required", { status: 400 });
+    return env.BENCH.get(env.BENCH.idFromName(name)).fetch(request);
+  },
+};

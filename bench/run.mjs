@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+/**
+ * durable-dump benchmark. See bench/README.md.
+ *
+ *   npm run bench                       1M mixed rows (plus a 100k point), sql/csv/ndjson, naive baseline
+ *   npm run bench -- --scale            adds the 5M run (5M/1M scaling, memory flatness)
+ *   npm run bench -- --rows 200000,1000000 --formats sql --no-naive
+ *   npm run bench -- --smoke            CI: small sizes, asserts the suite still runs (< 1 min)
+ *   npm run bench -- --profile          also runs the phase profile ("where the time goes")
+ *
+ * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
+ * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2.
+ */
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { execFileSync, execSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { renderChart } from "./chart.mjs";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, "..");
+
+// ---------- arguments ----------
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
+};
+const smoke = flag("smoke");
+let sizes = (opt("rows", smoke ? "20000" : "100000,1000000")).split(",").map(Number);
+if (flag("scale") && !sizes.includes(5_000_000)) sizes.push(5_000_000);
+sizes = [...new Set(sizes)].sort((a, b) => a - b);
+const formats = opt("formats", "sql,csv,ndjson").split(",");
+const naiveMax = Number(opt("naive-max", smoke ? "20000" : "1000000"));
+const runNaive = !flag("no-naive");
+const doProfile = flag("profile");
+const tickBudgetMs = opt("tick-budget", undefined);
+const partSize = opt("part-size", undefined);
+const outDir = opt("out", smoke ? join(ROOT, "bench", ".data", "smoke") : join(ROOT, "bench", "results"));
+const keep = flag("keep");
+const repeat = Number(opt("repeat", "1"));
+const log = (...a) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s]`, ...a);
+const T0 = performance.now();
+
+// ---------- build + start ----------
+const bundle = join(ROOT, "bench", ".data", "host.js");
+mkdirSync(dirname(bundle), { recursive: true });
+await build({
+  entryPoints: [join(HERE, "host.ts")],
+  outfile: bundle,
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["module", "main"],
+  external: ["cloudflare:*", "node:*"],
+  logLevel: "error",
+});
+const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
+const persist = { do: join(work, "do"), r2: join(work, "r2") };
+const mf = new Miniflare({
+  modules: true,
+  scriptPath: bundle,
+  compatibilityDate: "2025-04-01",
+  durableObjects: { BENCH: { className: "BenchHost", useSQLite: true } },
+  r2Buckets: ["DUMPS"],
+  durableObjectsPersist: persist.do,
+  r2Persist: persist.r2,
+});
+await mf.ready;
+
+async function call(name, route, { method = "GET" } = {}) {
+  const res = await mf.dispatchFetch(`http://bench/${encodeURIComponent(name)}/${route}`, { method });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+// ---------- helpers ----------
+function findFile(dir, name) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const found = findFile(p, name);
+      if (found) return found;
+    } else if (entry.name === name) return p;
+  }
+  return null;
+}
+
+/** workerd child processes of this Node process (Miniflare spawns one). */
+function workerdPids() {
+  const pids = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (comm.startsWith("workerd") && ppid === process.pid) pids.push(Number(d));
+    } catch {}
+  }
+  return pids;
+}
+function rssBytes(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+const pct = (arr, p) => {
+  if (arr.length === 0) return null;
+  const s = [...arr].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const median = (arr) => pct(arr, 50);
+const round = (x, d = 2) => (x === null || x === undefined ? x : Math.round(x * 10 ** d) / 10 ** d);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function timeShell(cmd, repeat) {
+  const times = [];
+  for (let i = 0; i < repeat; i++) {
+    const t = performance.now();
+    execSync(cmd, { stdio: ["ignore", "ignore", "inherit"], shell: "/bin/bash" });
+    times.push(performance.now() - t);
+  }
+  return { ms: Math.min(...times), all: times.map((x) => round(x, 0)) };
+}
+
+/** Runs one export through alarms, with the ping loop and the RSS sampler around it. */
+async function exportRun(name, format) {
+  const pid = workerdPids()[0];
+  // Idle ping baseline.
+  const idle = [];
+  for (let i = 0; i < 30; i++) {
+    const t = performance.now();
+    await call(name, "ping");
+    idle.push(performance.now() - t);
+  }
+  const rss0 = rssBytes(pid);
+  const rss = [];
+  const sampler = setInterval(() => rss.push(rssBytes(pid)), 50);
+  const q = new URLSearchParams({ format });
+  if (tickBudgetMs) q.set("tickBudgetMs", tickBudgetMs);
+  if (partSize) q.set("partSize", partSize);
+  const tStart = performance.now();
+  let status;
+  try {
+    status = await call(name, `start?${q}`, { method: "POST" });
+  } catch (e) {
+    clearInterval(sampler);
+    if (/UNKNOWN_FORMAT|Unknown format/.test(String(e))) return { skipped: `format ${format} not registered` };
+    throw e;
+  }
+  let done = false;
+  const pings = [];
+  const pinger = (async () => {
+    while (!done) {
+      const t = performance.now();
+      await call(name, "ping");
+      pings.push(performance.now() - t);
+    }
+  })();
+  let result;
+  for (;;) {
+    await sleep(100);
+    result = await call(name, "result");
+    if (result.done) break;
+  }
+  const nodeWallMs = performance.now() - tStart;
+  done = true;
+  await pinger;
+  clearInterval(sampler);
+  const rssPeak = Math.max(rss0, ...rss);
+  const ticks = result.ticks;
+  const c = result.counters;
+  const bytes = (result.status?.outputs ?? []).reduce((s, o) => s + (o.bytes ?? 0), 0) || c.uploadBytes;
+  const gb = bytes / 1e9;
+  const classA = Object.values(c.classA).reduce((a, b) => a + b, 0);
+  return {
+    state: result.state,
+    error: result.error ?? null,
+    wallMs: result.wallMs,
+    nodeWallMs: round(nodeWallMs, 0),
+    outputBytes: bytes,
+    outputs: (result.status?.outputs ?? []).map((o) => o.key),
+    ticks: ticks.length,
+    tickMs: { median: median(ticks.map((t) => t.ms)), max: Math.max(...ticks.map((t) => t.ms)) },
+    classA: { ...c.classA, total: classA, perGB: round(classA / gb, 1) },
+    classB: c.classB,
+    storage: {
+      ...c.storage,
+      putKeysPerTick: round(c.storage.putKeys / Math.max(1, ticks.length), 2),
+      putBytesPerTick: Math.round(c.storage.putBytes / Math.max(1, ticks.length)),
+      putKeysPerGB: round(c.storage.putKeys / gb, 1),
+      putBytesPerGB: Math.round(c.storage.putBytes / gb),
+    },
+    latency: {
+      pings: pings.length,
+      p50: round(pct(pings, 50)),
+      p99: round(pct(pings, 99)),
+      max: round(Math.max(...pings)),
+      idleP50: round(pct(idle, 50)),
+      idleP99: round(pct(idle, 99)),
+    },
+    rssSeriesMiB: rss.filter((_, i) => i % 10 === 0).map((b) => round(b / 2 ** 20, 0)),
+    memory: { rssStartMiB: round(rss0 / 2 ** 20, 1), rssPeakMiB: round(rssPeak / 2 ** 20, 1), growthMiB: round((rssPeak - rss0) / 2 ** 20, 1), samples: rss.length },
+  };
+}
+
+// ---------- run ----------
+const results = {
+  when: new Date().toISOString(),
+  mode: smoke ? "smoke" : "full",
+  machine: { cpus: (await import("node:os")).cpus().length, node: process.version, sqlite3: execSync("sqlite3 --version").toString().split(" ")[0] },
+  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax },
+  sizes: [],
+};
+const failures = [];
+try {
+  for (const rows of sizes) {
+    const name = `db-${rows}`;
+    log(`seeding ${rows} rows`);
+    const tSeed = performance.now();
+    const step = 250_000;
+    for (let from = 1; from <= rows; from += step) await call(name, `seed?from=${from}&to=${Math.min(rows, from + step - 1)}`, { method: "POST" });
+    const info = await call(name, "info");
+    log(`seeded ${info.rows} rows, ${(info.databaseSize / 2 ** 20).toFixed(1)} MiB in ${((performance.now() - tSeed) / 1000).toFixed(1)} s`);
+    const entry = { rows, databaseSize: info.databaseSize, reference: {}, exports: {}, naive: null, profile: null };
+    results.sizes.push(entry);
+
+    // The reference: the sqlite3 CLI on a copy of the object's own database file.
+    const dbFile = findFile(persist.do, `${info.id}.sqlite`);
+    if (!dbFile) throw new Error(`cannot find ${info.id}.sqlite under ${persist.do}`);
+    const copy = join(work, `${name}.sqlite`);
+    for (const suffix of ["", "-wal", "-shm"]) if (existsSync(dbFile + suffix)) copyFileSync(dbFile + suffix, copy + suffix);
+    const refRepeat = rows >= 5_000_000 ? 1 : 3;
+    const out = join(work, "ref.out");
+    const ref = {
+      sql: timeShell(`sqlite3 ${copy} '.dump bench' > ${out}`, refRepeat),
+      csv: timeShell(`sqlite3 -csv -header ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
+      ndjson: timeShell(`sqlite3 -json ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
+    };
+    ref.sql.bytes = (execSync(`sqlite3 ${copy} '.dump bench' | wc -c`, { shell: "/bin/bash" }).toString().trim()) * 1;
+    if (rows === sizes[0]) {
+      // What the CLI adds when told to dump everything: the platform's tables.
+      const full = execSync(`sqlite3 ${copy} .dump | grep -c '_cf_' || true`, { shell: "/bin/bash" }).toString().trim();
+      results.cliFullDumpCfLines = Number(full);
+    }
+    entry.reference = ref;
+    log(`sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms, -csv ${ref.csv.ms.toFixed(0)} ms, -json ${ref.ndjson.ms.toFixed(0)} ms`);
+
+    for (const [run, format] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
+      log(`export ${run} (${rows} rows)`);
+      const r = await exportRun(name, format);
+      if (r.skipped) {
+        log(`  skipped: ${r.skipped}`);
+        entry.exports[run] = r;
+        continue;
+      }
+      r.vsSqlite3Dump = round(r.wallMs / ref.sql.ms);
+      r.vsSqlite3SameFormat = round(r.wallMs / ref[format === "sql" ? "sql" : format === "csv" ? "csv" : "ndjson"].ms);
+      entry.exports[run] = r;
+      if (r.state !== "completed") failures.push(`${format} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
+      log(
+        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3), ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
+          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
+      );
+    }
+
+    if (runNaive && rows <= naiveMax) {
+      log(`naive baseline (${rows} rows)`);
+      const pid = workerdPids()[0];
+      const rss0 = rssBytes(pid);
+      let peak = rss0;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 50);
+      let done = false;
+      const pings = [];
+      const pinger = (async () => {
+        await sleep(200);
+        while (!done) {
+          const t = performance.now();
+          await call(name, "ping");
+          pings.push(performance.now() - t);
+        }
+      })();
+      try {
+        entry.naive = await call(name, `naive?max=${rows}&page=1000`, { method: "POST" });
+      } catch (e) {
+        entry.naive = { ok: false, error: String(e) };
+      }
+      done = true;
+      await pinger;
+      clearInterval(sampler);
+      entry.naive.memoryGrowthMiB = round((peak - rss0) / 2 ** 20, 1);
+      entry.naive.pingMax = round(Math.max(0, ...pings));
+      entry.naive.vsSqlite3Dump = round(entry.naive.ms / ref.sql.ms);
+      log(`  naive: ${JSON.stringify(entry.naive)}`);
+    }
+
+    if (doProfile) {
+      for (const format of formats) {
+        try {
+          entry.profile ??= {};
+          entry.profile[format] = await call(name, `profile?format=${format}&batch=2000`, { method: "POST" });
+          log(`  profile ${format}: ${JSON.stringify(entry.profile[format])}`);
+        } catch (e) {
+          log(`  profile ${format} failed: ${e}`);
+        }
+      }
+    }
+    rmSync(copy, { force: true });
+    rmSync(copy + "-wal", { force: true });
+    rmSync(copy + "-shm", { force: true });
+  }
+
+  // Scaling and summary.
+  const at = (n) => results.sizes.find((s) => s.rows === n);
+  const summary = {};
+  for (const format of formats) {
+    const big = at(5_000_000)?.exports[format];
+    const one = at(1_000_000)?.exports[format];
+    summary[format] = {
+      ratioVsSqlite3: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.vsSqlite3SameFormat ?? null])),
+      scaling5Mover1M: big?.wallMs && one?.wallMs ? round(big.wallMs / one.wallMs) : null,
+      p99Ms: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.latency?.p99 ?? null])),
+      memoryGrowthMiB: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.memory?.growthMiB ?? null])),
+    };
+  }
+  results.summary = summary;
+} finally {
+  mkdirSync(outDir, { recursive: true });
+  const stamp = smoke ? "smoke" : "latest";
+  writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
+  if (results.sizes.length > 0) writeFileSync(join(outDir, `${stamp}.svg`), renderChart(results));
+  log(`wrote ${join(outDir, stamp + ".json")}`);
+  await mf.dispose();
+  if (!keep) rmSync(work, { recursive: true, force: true });
+}
+if (smoke) {
+  const s = results.sizes[0];
+  const ok = s && s.exports.sql?.state === "completed" && (!runNaive || s.naive?.ok) && failures.length === 0;
+  if (!ok) {
+    console.error("bench smoke failed:", failures, JSON.stringify(s?.exports?.sql));
+    process.exit(1);
+  }
+  log("smoke ok");
+} else if (failures.length) {
+  console.error("failures:", failures);
+  process.exit(1);
+}

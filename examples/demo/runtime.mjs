@@ -1,0 +1,59 @@
+// Builds the example Worker with esbuild and runs it in Miniflare (workerd): shared by
+// `npm run demo` and the example's tests.
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Entry points: the example Worker as users deploy it, and the demo's variant with seeding routes. */
+export const ENTRIES = {
+  example: join(ROOT, "examples", "worker", "src", "index.ts"),
+  demo: join(ROOT, "examples", "demo", "demo-worker.ts"),
+};
+
+/**
+ * Bundles `entry` into one ES module at `outfile`, resolving `durable-dump` to the sources in
+ * src/ (so no `npm run build` is needed first).
+ * @param {string} entry
+ * @param {string} outfile
+ */
+export async function buildWorker(entry, outfile) {
+  mkdirSync(dirname(outfile), { recursive: true });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    alias: { "durable-dump": join(ROOT, "src", "index.ts") },
+    sourcemap: "inline",
+    logLevel: "error",
+  });
+  return outfile;
+}
+
+/**
+ * Starts Miniflare with the bundled Worker: `TENANTS` is the SQLite-backed Durable Object class
+ * (`className`), `DUMPS` a local R2 bucket. With `persistDir`, objects and R2 live on disk there.
+ * @param {{ scriptPath: string, className?: string, persistDir?: string, bindings?: Record<string, string> }} options
+ */
+export async function startRuntime({ scriptPath, className = "Tenant", persistDir, bindings = {} }) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: "2025-04-01",
+    durableObjects: { TENANTS: { className, useSQLite: true } },
+    r2Buckets: ["DUMPS"],
+    bindings,
+    ...(persistDir ? { durableObjectsPersist: join(persistDir, "do"), r2Persist: join(persistDir, "r2") } : {}),
+  });
+  await mf.ready;
+  return mf;
+}

@@ -1,0 +1,101 @@
+import { DurableObject } from "cloudflare:workers";
+import { DumpEngine, bearerAuth, createDumpHandler } from "durable-dump";
+import { EventsCleanup } from "./housekeeping.js";
+
+export interface Env {
+  TENANTS: DurableObjectNamespace<Tenant>;
+  DUMPS: R2Bucket;
+  /** Bearer token of the API (a secret). Without it every request gets 401. */
+  DUMPS_TOKEN?: string;
+  /** Interval of the `events` cleanup in ms. Default 600,000. */
+  CLEANUP_INTERVAL_MS?: string;
+  /** Age in ms past which events are purged. Default 30 days. */
+  EVENT_RETENTION_MS?: string;
+  /** Wall time of one export tick in ms. Default: the engine's (5,000). */
+  DUMP_TICK_BUDGET_MS?: string;
+}
+
+/**
+ * One tenant's Durable Object. Its database holds the tenant's data (here an `events` table the
+ * app writes and a periodic cleanup trims); `dumps` exports that database to R2 under a prefix
+ * of its own, so no tenant can reach another's dumps.
+ *
+ * Routes (all under `/<tenant>`, bearer token required):
+ * - `POST /events` `{ kind, payload? }` records an event; `GET /events` counts them and shows the cleanup's stats.
+ * - `/dumps...`: the routes of durable-dump's `createDumpHandler`.
+ */
+export class Tenant extends DurableObject<Env> {
+  readonly dumps: DumpEngine;
+  protected readonly authorize: (request: Request) => Promise<boolean>;
+  readonly #cleanup: EventsCleanup;
+  #http: ((request: Request) => Promise<Response>) | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.dumps = new DumpEngine({
+      sql: ctx.storage.sql,
+      bucket: env.DUMPS,
+      storage: ctx.storage,
+      keyPrefix: `tenants/${ctx.id.toString()}/`,
+      ...(env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {}),
+    });
+    this.authorize = bearerAuth(env.DUMPS_TOKEN);
+    this.#cleanup = new EventsCleanup(ctx.storage, Number(env.CLEANUP_INTERVAL_MS ?? 600_000), Number(env.EVENT_RETENTION_MS ?? 30 * 86_400_000));
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec(
+        `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT);
+         CREATE INDEX IF NOT EXISTS events_at ON events (at);`,
+      );
+      await this.#cleanup.ensureScheduled();
+    });
+  }
+
+  /** The Worker forwards `/<tenant>/...` here unchanged; the tenant is the first path segment. */
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const [, tenant = "", route = ""] = url.pathname.split("/");
+    if (route === "dumps") {
+      this.#http ??= createDumpHandler({ engine: this.dumps, bucket: this.env.DUMPS, authorize: this.authorize, basePath: `/${tenant}` });
+      return this.#http(request);
+    }
+    if (route === "events" && url.pathname === `/${tenant}/events`) {
+      if (!(await this.authorize(request))) return Response.json({ error: { code: "UNAUTHORIZED", message: "Missing or wrong credentials." } }, { status: 401 });
+      return this.#events(request);
+    }
+    return Response.json({ error: { code: "NOT_FOUND", message: `No route for ${url.pathname}.` } }, { status: 404 });
+  }
+
+  /**
+   * One alarm, two users: the host's cleanup (when due, bounded) and the export engine (bounded
+   * by its tick budget). Each re-arms without postponing the other, so neither starves.
+   */
+  override async alarm(): Promise<void> {
+    await this.#cleanup.runIfDue();
+    await this.dumps.tick();
+    await this.#cleanup.rearm();
+  }
+
+  async #events(request: Request): Promise<Response> {
+    const sql = this.ctx.storage.sql;
+    if (request.method === "POST") {
+      let body: { kind?: unknown; payload?: unknown; at?: unknown };
+      try {
+        body = (await request.json()) as typeof body;
+      } catch {
+        return Response.json({ error: { code: "INVALID_JSON", message: "The body must be JSON: { kind, payload? }." } }, { status: 400 });
+      }
+      if (typeof body !== "object" || body === null || typeof body.kind !== "string" || body.kind === "") {
+        return Response.json({ error: { code: "INVALID_REQUEST", message: "kind must be a non-empty string." } }, { status: 400 });
+      }
+      const at = typeof body.at === "number" && Number.isFinite(body.at) ? Math.trunc(body.at) : Date.now();
+      const payload = body.payload === undefined ? null : JSON.stringify(body.payload);
+      const [row] = sql.exec<{ id: number }>("INSERT INTO events (at, kind, payload) VALUES (?, ?, ?) RETURNING id", at, body.kind, payload).toArray();
+      return Response.json({ id: row?.id }, { status: 201 });
+    }
+    if (request.method === "GET") {
+      const count = sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n;
+      return Response.json({ events: count, cleanup: await this.#cleanup.stats(), alarm: await this.ctx.storage.getAlarm() });
+    }
+    return Response.json({ error: { code: "METHOD_NOT_ALLOWED", message: "GET or POST." } }, { status: 405, headers: { allow: "GET, POST" } });
+  }
+}

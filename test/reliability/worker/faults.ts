@@ -1,0 +1,119 @@
+/**
+ * Deterministic fault injection: thin wrappers around the real R2 bucket and the real Durable
+ * Object storage that count every I/O step and break the chosen one.
+ *
+ * - mode "throw": step N throws before doing anything (an I/O error the engine sees).
+ * - mode "die": step N succeeds, then the "process dies": it throws, and so does every later
+ *   step of this engine instance (nothing more can reach storage or R2). The host then drops the
+ *   engine, as an eviction would.
+ */
+import type { DumpStorage } from "../../../src/index.js";
+
+/** Kinds of steps the wrappers count. Reads are counted only when `reads` is set. */
+export type StepKind =
+  | "storage.put"
+  | "storage.delete"
+  | "storage.setAlarm"
+  | "storage.get"
+  | "storage.list"
+  | "storage.getAlarm"
+  | "r2.head"
+  | "r2.createMultipartUpload"
+  | "r2.uploadPart"
+  | "r2.complete"
+  | "r2.abort"
+  | "r2.delete"
+  | "r2.get"
+  | "r2.put";
+
+export interface FaultPlan {
+  /** 1-based step to break; null for none. */
+  failAt: number | null;
+  mode: "throw" | "die";
+  /** Count storage reads as steps too. */
+  reads?: boolean;
+  /** Instead of step `failAt`: the next `times` steps of this kind throw `message` (the plan is shared by later engines). */
+  kind?: StepKind;
+  times?: number;
+  message?: string;
+}
+
+/** The error every injected fault throws. */
+export class InjectedFault extends Error {
+  override readonly name = "InjectedFault";
+}
+
+const READS = new Set<StepKind>(["storage.get", "storage.list", "storage.getAlarm"]);
+
+/** Counts steps and decides which one breaks. One per engine instance. */
+export class FaultController {
+  readonly log: StepKind[] = [];
+  /** Storage and R2 writes by kind (always counted, whatever the plan). */
+  readonly writes: Record<string, number> = {};
+  dead = false;
+  triggered: { step: number; kind: StepKind; mode: FaultPlan["mode"] } | null = null;
+
+  constructor(readonly plan: FaultPlan = { failAt: null, mode: "throw" }) {}
+
+  async step<T>(kind: StepKind, run: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new InjectedFault(`process is dead (after step ${this.triggered?.step})`);
+    if (!READS.has(kind)) this.writes[kind] = (this.writes[kind] ?? 0) + 1;
+    if (READS.has(kind) && !this.plan.reads) return run();
+    this.log.push(kind);
+    const n = this.log.length;
+    if (this.plan.kind === kind && (this.plan.times ?? 0) > 0) {
+      this.plan.times = (this.plan.times ?? 0) - 1;
+      this.triggered = { step: n, kind, mode: "throw" };
+      throw new Error(this.plan.message ?? `injected ${kind} failure`);
+    }
+    if (n === this.plan.failAt && this.plan.mode === "throw") {
+      this.triggered = { step: n, kind, mode: "throw" };
+      throw new InjectedFault(`injected fault at step ${n} (${kind})`);
+    }
+    const result = await run();
+    if (n === this.plan.failAt && this.plan.mode === "die") {
+      this.triggered = { step: n, kind, mode: "die" };
+      this.dead = true;
+      throw new InjectedFault(`process died after step ${n} (${kind})`);
+    }
+    return result;
+  }
+}
+
+/** Storage that goes through the controller. */
+export function faultyStorage(storage: DurableObjectStorage, c: FaultController): DumpStorage {
+  return {
+    get: ((keys: string | string[]) => c.step("storage.get", () => storage.get(keys as string))) as DumpStorage["get"],
+    list: (options) => c.step("storage.list", () => storage.list(options)),
+    put: (entries) => c.step("storage.put", () => storage.put(entries)),
+    delete: (keys) => c.step("storage.delete", () => storage.delete(keys)),
+    getAlarm: () => c.step("storage.getAlarm", () => storage.getAlarm()),
+    setAlarm: (at) => c.step("storage.setAlarm", () => storage.setAlarm(at)),
+  };
+}
+
+function faultyUpload(upload: R2MultipartUpload, c: FaultController): R2MultipartUpload {
+  return {
+    key: upload.key,
+    uploadId: upload.uploadId,
+    uploadPart: ((n: number, body: Parameters<R2MultipartUpload["uploadPart"]>[1]) =>
+      c.step("r2.uploadPart", () => upload.uploadPart(n, body))) as R2MultipartUpload["uploadPart"],
+    complete: (parts) => c.step("r2.complete", () => upload.complete(parts)),
+    abort: () => c.step("r2.abort", () => upload.abort()),
+  };
+}
+
+/** The bucket methods the engine uses, through the controller. */
+export function faultyBucket(bucket: R2Bucket, c: FaultController): R2Bucket {
+  const wrapped = {
+    head: (key: string) => c.step("r2.head", () => bucket.head(key)),
+    get: ((key: string, options?: R2GetOptions) => c.step("r2.get", () => bucket.get(key, options))) as R2Bucket["get"],
+    put: ((key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) => c.step("r2.put", () => bucket.put(key, value, options))) as R2Bucket["put"],
+    delete: (keys: string | string[]) => c.step("r2.delete", () => bucket.delete(keys)),
+    list: (options?: R2ListOptions) => bucket.list(options),
+    createMultipartUpload: async (key: string, options?: R2MultipartOptions) =>
+      faultyUpload(await c.step("r2.createMultipartUpload", () => bucket.createMultipartUpload(key, options)), c),
+    resumeMultipartUpload: (key: string, uploadId: string) => faultyUpload(bucket.resumeMultipartUpload(key, uploadId), c),
+  };
+  return wrapped as unknown as R2Bucket;
+}

@@ -58,7 +58,7 @@ function bodySize(body: unknown): number {
 }
 
 /** Counts Class A/B operations; everything else passes through. */
-function countingBucket(bucket: R2Bucket, c: () => Counters): R2Bucket {
+function countingBucket(bucket: R2Bucket, c: () => Counters, nullSink = false): R2Bucket {
   const wrapUpload = (u: R2MultipartUpload): R2MultipartUpload =>
     ({
       get key() {
@@ -70,10 +70,12 @@ function countingBucket(bucket: R2Bucket, c: () => Counters): R2Bucket {
       uploadPart(n: number, body: unknown, opts?: unknown) {
         c().classA.uploadPart++;
         c().uploadBytes += bodySize(body);
+        if (nullSink) return Promise.resolve({ partNumber: n, etag: `null-${n}` });
         return (u.uploadPart as any)(n, body, opts);
       },
       complete(parts: R2UploadedPart[]) {
         c().classA.complete++;
+        if (nullSink) return u.abort().then(() => ({}) as R2Object);
         return u.complete(parts);
       },
       abort() {
@@ -188,10 +190,10 @@ export class BenchHost implements DurableObject {
     this.#env = env;
   }
 
-  #makeEngine(opts: { tickBudgetMs?: number; partSize?: number }): DumpEngine {
+  #makeEngine(opts: { tickBudgetMs?: number; partSize?: number }, nullSink = false): DumpEngine {
     return new DumpEngine({
       sql: this.#ctx.storage.sql,
-      bucket: countingBucket(this.#env.DUMPS, () => this.#counters),
+      bucket: countingBucket(this.#env.DUMPS, () => this.#counters, nullSink),
       storage: countingStorage(this.#ctx.storage, () => this.#counters),
       keyPrefix: `bench/${Date.now()}-${Math.random().toString(36).slice(2, 8)}/`,
       ...opts,
@@ -246,7 +248,8 @@ export class BenchHost implements DurableObject {
         case "start": {
           const tickBudgetMs = q("tickBudgetMs") ? Number(q("tickBudgetMs")) : undefined;
           const partSize = q("partSize") ? Number(q("partSize")) : undefined;
-          this.#engine = this.#makeEngine({ tickBudgetMs, partSize });
+          // sink=null: parts are counted but not sent to local R2 (isolates the engine from the emulator).
+          this.#engine = this.#makeEngine({ tickBudgetMs, partSize }, q("sink") === "null");
           this.#counters = zero();
           const format = q("format") ?? "sql";
           const startedAt = Date.now();

@@ -42,6 +42,7 @@ const tickBudgetMs = opt("tick-budget", undefined);
 const partSize = opt("part-size", undefined);
 const outDir = opt("out", smoke ? join(ROOT, "bench", ".data", "smoke") : join(ROOT, "bench", "results"));
 const keep = flag("keep");
+const nullSink = flag("null-sink");
 const repeat = Number(opt("repeat", "1"));
 const log = (...a) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s]`, ...a);
 const T0 = performance.now();
@@ -115,6 +116,16 @@ function rssBytes(pid) {
     return 0;
   }
 }
+/** CPU time (user + system, all threads) of a process, in ms. */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
 const pct = (arr, p) => {
   if (arr.length === 0) return null;
   const s = [...arr].sort((a, b) => a - b);
@@ -126,12 +137,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function timeShell(cmd, repeat) {
   const times = [];
+  const cpus = [];
   for (let i = 0; i < repeat; i++) {
     const t = performance.now();
-    execSync(cmd, { stdio: ["ignore", "ignore", "inherit"], shell: "/bin/bash" });
+    // bash's `time` reports the child's user + system CPU seconds.
+    const out = execSync(`TIMEFORMAT='%U %S'; { time ${cmd} ; } 2>&1`, { stdio: ["ignore", "pipe", "inherit"], shell: "/bin/bash" }).toString().trim().split(/\s+/);
     times.push(performance.now() - t);
+    cpus.push((Number(out[out.length - 2]) + Number(out[out.length - 1])) * 1000);
   }
-  return { ms: Math.min(...times), all: times.map((x) => round(x, 0)) };
+  return { ms: Math.min(...times), cpuMs: Math.min(...cpus), all: times.map((x) => round(x, 0)) };
 }
 
 /** Runs one export through alarms, with the ping loop and the RSS sampler around it. */
@@ -150,6 +164,8 @@ async function exportRun(name, format) {
   const q = new URLSearchParams({ format });
   if (tickBudgetMs) q.set("tickBudgetMs", tickBudgetMs);
   if (partSize) q.set("partSize", partSize);
+  if (nullSink) q.set("sink", "null");
+  const cpu0 = cpuMs(pid);
   const tStart = performance.now();
   let status;
   try {
@@ -175,6 +191,7 @@ async function exportRun(name, format) {
     if (result.done) break;
   }
   const nodeWallMs = performance.now() - tStart;
+  const workerdCpuMs = cpuMs(pid) - cpu0;
   done = true;
   await pinger;
   clearInterval(sampler);
@@ -189,6 +206,7 @@ async function exportRun(name, format) {
     error: result.error ?? null,
     wallMs: result.wallMs,
     nodeWallMs: round(nodeWallMs, 0),
+    workerdCpuMs,
     outputBytes: bytes,
     outputs: (result.status?.outputs ?? []).map((o) => o.key),
     ticks: ticks.length,
@@ -255,7 +273,7 @@ try {
       results.cliFullDumpCfLines = Number(full);
     }
     entry.reference = ref;
-    log(`sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms, -csv ${ref.csv.ms.toFixed(0)} ms, -json ${ref.ndjson.ms.toFixed(0)} ms`);
+    log(`sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms (CPU ${ref.sql.cpuMs}), -csv ${ref.csv.ms.toFixed(0)} ms (CPU ${ref.csv.cpuMs}), -json ${ref.ndjson.ms.toFixed(0)} ms (CPU ${ref.ndjson.cpuMs})`);
 
     for (const [run, format] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
       log(`export ${run} (${rows} rows)`);
@@ -266,11 +284,12 @@ try {
         continue;
       }
       r.vsSqlite3Dump = round(r.wallMs / ref.sql.ms);
-      r.vsSqlite3SameFormat = round(r.wallMs / ref[format === "sql" ? "sql" : format === "csv" ? "csv" : "ndjson"].ms);
+      r.vsSqlite3SameFormat = round(r.wallMs / ref[format].ms);
+      r.cpuVsSqlite3SameFormat = round(r.workerdCpuMs / ref[format].cpuMs);
       entry.exports[run] = r;
       if (r.state !== "completed") failures.push(`${format} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
       log(
-        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3), ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
+        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU), ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
           `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
       );
     }

@@ -21,9 +21,9 @@ export function parseRange(header: string | null, size: number): ByteRange | "un
     return { offset: size - length, length };
   }
   const first = Number(m[1]);
-  const last = m[2] === "" ? size - 1 : Number(m[2]);
-  if (last < first) return null;
+  if (m[2] !== "" && Number(m[2]) < first) return null;
   if (first >= size) return "unsatisfiable";
+  const last = m[2] === "" ? size - 1 : Number(m[2]);
   return { offset: first, length: Math.min(last, size - 1) - first + 1 };
 }
 

@@ -99,6 +99,7 @@ export class JobRunner {
     switch (cursor.step) {
       case "header": {
         if (!this.#writer) await this.#openUpload();
+        cursor.written = 0;
         await this.#write(this.#formatter.header?.(this.#context()) ?? "");
         cursor.step = record.tables.length === 0 ? "footer" : "tableHeader";
         return;
@@ -107,19 +108,20 @@ export class JobRunner {
         const table = this.#currentTable();
         cursor.key = null;
         cursor.rowsInTable = 0;
-        if (!table) {
-          cursor.step = "tableFooter";
-          return;
+        cursor.snapshot = table;
+        if (table) {
+          await this.#write(this.#formatter.tableHeader?.(table, this.#context()) ?? "");
+          cursor.written = (cursor.written ?? 0) + 1;
         }
-        await this.#write(this.#formatter.tableHeader?.(table, this.#context()) ?? "");
-        cursor.step = this.#formatter.row(table, this.#context()) ? "rows" : "tableFooter";
+        cursor.step = table && this.#formatter.row(table, this.#context()) ? "rows" : "tableFooter";
         return;
       }
       case "rows":
         return this.#rows();
       case "tableFooter": {
-        const table = this.#currentTable();
+        const table = cursor.snapshot ?? null;
         if (table) await this.#write(this.#formatter.tableFooter?.(table, this.#context()) ?? "");
+        cursor.snapshot = null;
         record.stats.tablesDone++;
         (record.stats.tableRows ??= [])[cursor.table] = cursor.rowsInTable;
         if (this.#formatter.objectPerTable) cursor.step = "footer";
@@ -141,7 +143,7 @@ export class JobRunner {
   /** Writes one batch of rows, then yields to the host's requests. */
   async #rows(): Promise<void> {
     const cursor = this.#record.cursor;
-    const table = this.#currentTable();
+    const table = cursor.snapshot;
     if (!table) {
       cursor.step = "tableFooter";
       return;
@@ -223,12 +225,11 @@ export class JobRunner {
 
   #context(): FormatContext {
     const { schema, data } = this.#record.options;
-    return { schema, data, tables: this.#allTables() };
+    return { schema, data, tables: this.#allTables(), tableIndex: this.#record.cursor.written ?? 0 };
   }
 
   #footerContext(): FooterContext {
     const names = new Set(this.#allTables().map((t) => t.name));
-    const everything = this.#record.options.tables === null && this.#record.options.exclude.length === 0;
-    return { ...this.#context(), schemaObjects: this.#schema.schemaObjects(names, everything), sequences: this.#schema.sequences(names) };
+    return { ...this.#context(), schemaObjects: this.#schema.schemaObjects(names), sequences: this.#schema.sequences(names) };
   }
 }

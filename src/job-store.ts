@@ -1,3 +1,4 @@
+import type { TableInfo } from "./formatters/formatter.js";
 import type { KeyPart } from "./table-reader.js";
 import type { PartRecord, PartWriter } from "./part-writer.js";
 import { TAIL_CHUNK_BYTES } from "./part-writer.js";
@@ -20,6 +21,13 @@ export interface JobCursor {
   /** Key of the last row written of that table. */
   key: KeyPart[] | null;
   rowsInTable: number;
+  /**
+   * The table as it was when its header was written: its rows and footer are written from this,
+   * so a table altered or dropped meanwhile still ends consistently. Null between tables.
+   */
+  snapshot?: TableInfo | null;
+  /** Tables whose header was written in the current object. */
+  written?: number;
 }
 
 /** The multipart upload being written. */

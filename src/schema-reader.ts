@@ -77,15 +77,28 @@ export class SchemaReader {
     return [quote(alias)];
   }
 
-  /** Indexes, views and triggers whose table is one of `tables`, in creation order; views only when every table is exported. */
-  schemaObjects(tables: ReadonlySet<string>, includeViews: boolean): SchemaObject[] {
-    const rows = this.#sql.exec<{ type: SchemaObject["type"]; name: string; tbl_name: string; sql: string }>(
-      "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
-    );
+  /**
+   * Indexes, views and triggers of the exported tables, in creation order. A view is kept unless
+   * its SQL mentions a table that is not exported (or a view left out for that reason); a trigger
+   * is kept when its table or view is.
+   */
+  schemaObjects(exported: ReadonlySet<string>): SchemaObject[] {
+    const rows = this.#sql
+      .exec<{ type: SchemaObject["type"]; name: string; tbl_name: string; sql: string }>(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
+      )
+      .toArray();
+    const missing = new Set(this.tableNames().filter((n) => !exported.has(n)).map((n) => n.toLowerCase()));
+    const views = new Set<string>();
+    for (const row of rows) {
+      if (row.type !== "view" || isReservedTable(row.name)) continue;
+      if (mentionedNames(row.sql).some((n) => missing.has(n))) missing.add(row.name.toLowerCase());
+      else views.add(row.name);
+    }
     const byType: Record<SchemaObject["type"], SchemaObject[]> = { view: [], index: [], trigger: [] };
     for (const row of rows) {
       if (isReservedTable(row.tbl_name) || isReservedTable(row.name)) continue;
-      const keep = row.type === "view" ? includeViews : tables.has(row.tbl_name) || (includeViews && row.type === "trigger");
+      const keep = row.type === "view" ? views.has(row.name) : exported.has(row.tbl_name) || views.has(row.tbl_name);
       if (keep) byType[row.type].push({ type: row.type, name: row.name, tableName: row.tbl_name, sql: row.sql });
     }
     // Views first (triggers may be INSTEAD OF a view), triggers last so they do not fire on restore.
@@ -126,6 +139,16 @@ function hiddenRowidName(table: string, columns: ColumnInfo[]): string {
     );
   }
   return free;
+}
+
+/** Every identifier-like token of a statement (bare, "quoted", [bracketed] or `backticked`), lower-cased. */
+function mentionedNames(statement: string): string[] {
+  const names: string[] = [];
+  for (const m of statement.matchAll(/"((?:[^"]|"")*)"|\[([^\]]*)\]|`((?:[^`]|``)*)`|'(?:[^']|'')*'|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/g)) {
+    const name = m[1]?.replaceAll('""', '"') ?? m[2] ?? m[3]?.replaceAll("``", "`") ?? m[4];
+    if (name !== undefined) names.push(name.toLowerCase());
+  }
+  return names;
 }
 
 /** Module name of a CREATE VIRTUAL TABLE statement, lower-cased. */

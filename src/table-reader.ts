@@ -44,6 +44,9 @@ export class TableReader {
   readonly #separator: string;
   readonly #lineExpr: string;
   readonly #deferredLineExpr: string;
+  /** SQL counting the row's blobs that the line carries as marked hex, or null when it carries none. */
+  readonly #blobCountExpr: string | null;
+  readonly #blobFraming: ReturnType<typeof blobFraming> | null;
 
   constructor(sql: SqlStorage, table: TableInfo, keyColumns: string[], template: RowPiece[], separator: string) {
     this.#sql = sql;
@@ -54,8 +57,18 @@ export class TableReader {
       typeof p === "string" ? { kind: "text", text: p } : "column" in p ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding } : { kind: "expr", sql: p.expr },
     );
     const refs = table.columns.map((c) => quoteIdentifier(c.name));
-    const concat = this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? `(${encodeValue(p.ref, p.encoding)})` : `(${p.sql})`)).join(" || ");
-    const needsJsForBlobs = this.#pieces.some((p) => p.kind === "column" && !rendersBlobsInSql(p.encoding));
+    // Blobs that need base64 (JSON, CSV) come out of SQLite as hex between two U+0001 marks and are
+    // turned into base64 in JavaScript (see #expandBlobs), when every such column uses one encoding.
+    const jsBlobs = this.#pieces.filter((p): p is Extract<Piece, { kind: "column" }> => p.kind === "column" && !rendersBlobsInSql(p.encoding));
+    const markBlobs = jsBlobs.length > 0 && jsBlobs.every((p) => p.encoding === jsBlobs[0]!.encoding);
+    const value = (p: Extract<Piece, { kind: "column" }>) =>
+      markBlobs && !rendersBlobsInSql(p.encoding)
+        ? `(CASE WHEN typeof(${p.ref}) = 'blob' THEN char(1) || hex(${p.ref}) || char(1) ELSE ${encodeValue(p.ref, p.encoding)} END)`
+        : `(${encodeValue(p.ref, p.encoding)})`;
+    const concat = this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? value(p) : `(${p.sql})`)).join(" || ");
+    this.#blobCountExpr = markBlobs ? jsBlobs.map((p) => `(typeof(${p.ref}) = 'blob')`).join(" + ") : null;
+    this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
+    const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
     const inline = `(${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}` + (needsJsForBlobs ? ` AND NOT (${anyBlobExpr(refs)})` : "");
     this.#lineExpr = concat === "" ? "''" : concat;
     this.#deferredLineExpr = `CASE WHEN ${inline} THEN ${this.#lineExpr} END`;
@@ -68,7 +81,8 @@ export class TableReader {
   read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
     const keySelect = this.#keys.map((k) => `typeof(${k}), CASE typeof(${k}) WHEN 'integer' THEN CAST(${k} AS TEXT) WHEN 'blob' THEN hex(${k}) ELSE ${k} END`).join(", ");
     const { where, bindings } = this.#keyCondition(after, ">");
-    const query = `SELECT ${keySelect}, ${this.#deferredLineExpr} FROM ${this.#table}${where} ORDER BY ${this.#keys.join(", ")} LIMIT ?`;
+    const blobCount = this.#blobCountExpr === null ? "" : `${this.#blobCountExpr}, `;
+    const query = `SELECT ${keySelect}, ${blobCount}${this.#deferredLineExpr} FROM ${this.#table}${where} ORDER BY ${this.#keys.join(", ")} LIMIT ?`;
     // Rows SQLite cannot render (large, or with blobs that need base64) do not end the batch: their
     // keys are noted in order and they are rendered value by value once the cursor is done.
     let text = "";
@@ -77,7 +91,8 @@ export class TableReader {
     let lastRow: SqlStorageValue[] | null = null;
     let slow: { prefix: string; key: KeyPart[]; index: number }[] | null = null;
     for (const row of this.#sql.exec(query, ...bindings, maxRows).raw()) {
-      const line = row[row.length - 1];
+      let line = row[row.length - 1];
+      if (this.#blobCountExpr !== null && typeof line === "string" && (row[row.length - 2] as number) > 0) line = this.#expandBlobs(line, row[row.length - 2] as number);
       const separator = first && rows === 0 ? "" : this.#separator;
       lastRow = row;
       if (typeof line !== "string") {
@@ -101,6 +116,19 @@ export class TableReader {
     }
     out += text;
     return { text: out, rows, last, done: rows < maxRows && out.length < maxBytes };
+  }
+
+  /**
+   * Replaces the `count` marked hex blobs of a rendered line by their framed base64. Null (render
+   * the row value by value) when the line holds another mark: text may contain U+0001 too.
+   */
+  #expandBlobs(line: string, count: number): string | null {
+    const parts = line.split("\u0001");
+    if (parts.length !== 2 * count + 1) return null;
+    const framing = this.#blobFraming!;
+    let out = parts[0]!;
+    for (let i = 1; i < parts.length; i += 2) out += framing.open + framing.body(fromHex(parts[i]!)) + framing.close + parts[i + 1]!;
+    return out;
   }
 
   /** Renders one row value by value, slicing large values so that no SQLite string exceeds its limit. */
@@ -160,6 +188,17 @@ export class TableReader {
     const where = key.length === 1 ? ` WHERE ${this.#keys[0]} ${op} ${params[0]}` : ` WHERE (${this.#keys.join(", ")}) ${op} (${params.join(", ")})`;
     return { where, bindings };
   }
+}
+
+/** Bytes of upper-case hex text, as SQLite's `hex()` writes it. */
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hex.charCodeAt(2 * i);
+    const lo = hex.charCodeAt(2 * i + 1);
+    out[i] = ((hi > 57 ? hi - 55 : hi - 48) << 4) | (lo > 57 ? lo - 55 : lo - 48);
+  }
+  return out;
 }
 
 /** SQL string literal. */

@@ -33,7 +33,7 @@ export async function buildWorker(entry, outfile) {
     mainFields: ["module", "main"],
     external: ["cloudflare:*", "node:*"],
     alias: { "durable-dump": join(ROOT, "src", "index.ts") },
-    sourcemap: "inline",
+    sourcemap: false,
     logLevel: "error",
   });
   return outfile;
@@ -48,6 +48,8 @@ export async function startRuntime({ scriptPath, className = "Tenant", persistDi
   const mf = new Miniflare({
     modules: true,
     scriptPath,
+    // Module names are relative to this root; the bundle may live outside the working directory.
+    modulesRoot: dirname(scriptPath),
     compatibilityDate: "2025-04-01",
     durableObjects: { TENANTS: { className, useSQLite: true } },
     r2Buckets: ["DUMPS"],

@@ -66,6 +66,11 @@ export interface FormatContext {
   data: boolean;
   /** Every table of the job, in export order. */
   tables: readonly TableInfo[];
+  /**
+   * Tables of the current object whose header was written before this call: 0 in the first
+   * table's `tableHeader` (so a format knows when to write a separator between tables).
+   */
+  tableIndex: number;
 }
 
 /** Extra facts the engine reads just before the job's footer is written. */

@@ -1,10 +1,5 @@
-import type { DumpFormatter, FormatContext, TableInfo } from "./formatter.js";
+import type { DumpFormatter } from "./formatter.js";
 import { jsonObjectRow } from "./json-row.js";
-
-/** Whether `table` is the first table of the job as it is now (the first one gets no comma). */
-function isFirstTable(table: TableInfo, ctx: FormatContext): boolean {
-  return ctx.tables[0]?.name === table.name;
-}
 
 /**
  * One JSON document per job: an object whose keys are the table names, in export order, each
@@ -20,7 +15,7 @@ export const jsonFormatter: DumpFormatter = {
   contentType: "application/json; charset=utf-8",
   objectPerTable: false,
   header: () => "{",
-  tableHeader: (table, ctx) => `${isFirstTable(table, ctx) ? "" : ","}\n${JSON.stringify(table.name)}:[\n`,
+  tableHeader: (table, ctx) => `${ctx.tableIndex === 0 ? "" : ","}\n${JSON.stringify(table.name)}:[\n`,
   row: (table, ctx) => (ctx.data ? jsonObjectRow(table) : null),
   rowSeparator: ",\n",
   tableFooter: () => "\n]",

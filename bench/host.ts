@@ -18,7 +18,7 @@ import { DumpEngine } from "../src/index.js";
 import { SchemaReader } from "../src/schema-reader.js";
 import { TableReader } from "../src/table-reader.js";
 import { builtinFormatters } from "../src/formatters/builtins.js";
-import { encodeValue } from "../src/value-encoders.js";
+import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/value-encoders.js";
 import { quoteIdentifier } from "../src/formatters/formatter.js";
 
 interface Env {
@@ -264,6 +264,8 @@ export class BenchHost implements DurableObject {
         }
         case "naive":
           return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
+        case "selfcheck":
+          return json(this.#selfcheck());
         case "profile":
           return json(await this.#profile(q("format") ?? "sql", Number(q("batch") ?? 2000), Number(q("parts") ?? 3)));
       }
@@ -271,6 +273,48 @@ export class BenchHost implements DurableObject {
     } catch (error) {
       return json({ error: String(error), stack: (error as Error).stack }, 500);
     }
+  }
+
+  /**
+   * Checks that the fast paths (rows concatenated by SQLite, blobs as marked hex) give exactly the
+   * text of the per-row path: the same rows in a rowid table (fast paths) and in a WITHOUT ROWID
+   * table (per-row path only), with blobs, U+0001 in text next to blobs, NULLs, a 300 KB row.
+   */
+  #selfcheck() {
+    const sql = this.#ctx.storage.sql;
+    const body = `(id INTEGER PRIMARY KEY, t TEXT, b BLOB, r REAL)`;
+    // A fresh object per bench run; the tables are left in place (a cursor a batch broke out of keeps them locked).
+    sql.exec(`CREATE TABLE chk_a${body}; CREATE TABLE chk_b${body} WITHOUT ROWID`);
+    const fill = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500) SELECT x,
+      CASE x % 9 WHEN 0 THEN NULL WHEN 1 THEN 'a' || char(1) || 'b' WHEN 2 THEN char(1) WHEN 3 THEN '' WHEN 4 THEN 'q"uo''te' || char(10) ELSE 'txt ' || x END,
+      CASE x % 4 WHEN 0 THEN randomblob(x % 13) WHEN 1 THEN x'' WHEN 2 THEN NULL ELSE 'notblob' END,
+      CASE WHEN x % 5 = 0 THEN NULL ELSE x * 1.5 END FROM c`;
+    sql.exec(`INSERT INTO chk_a ${fill}`);
+    sql.exec(`UPDATE chk_a SET t = replace(hex(zeroblob(150000)), '00', 'x') WHERE id = 250`);
+    sql.exec(`INSERT INTO chk_b SELECT * FROM chk_a`);
+    const schema = new SchemaReader(sql);
+    const results: Record<string, unknown> = {};
+    for (const format of ["csv", "ndjson", "json", "sql"]) {
+      const formatter = builtinFormatters[format];
+      if (!formatter) continue;
+      const render = (name: string, batch: number) => {
+        const table = schema.table(name)!;
+        const reader = new TableReader(sql, table, schema.keyColumns(table), formatter.row(table, { schema: true, data: true, tables: [table] })!, formatter.rowSeparator ?? "");
+        let key = null;
+        let out = "";
+        for (let first = true; ; first = false) {
+          const b = reader.read(key, batch, 64 * 1024, first);
+          out += b.text;
+          key = b.last;
+          if (b.done) break;
+        }
+        return out.replaceAll("chk_a", "chk_b");
+      };
+      const reference = render("chk_b", 7);
+      const fast = [7, 64, 1000].map((n) => render("chk_a", n));
+      results[format] = { chars: reference.length, identical: fast.every((f) => f === reference), hasMarks: reference.includes("\u0001") };
+    }
+    return results;
   }
 
   /**
@@ -356,6 +400,47 @@ export class BenchHost implements DurableObject {
           last = row[0] as number;
           n++;
         }
+        await yieldNow();
+        if (n < batch) break;
+      }
+    });
+    // 2c. + the row-size guard the engine wraps around the row expression
+    const guarded = `CASE WHEN (${rowBytesExpr(table.columns.map((c) => quoteIdentifier(c.name)))}) <= ${INLINE_ROW_BYTES} THEN ${lineExpr} END`;
+    await time("sqlRenderGuardedNoConcat", async () => {
+      let last = 0;
+      for (;;) {
+        let n = 0;
+        for (const row of sql.exec(`SELECT id, ${guarded} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
+          last = row[0] as number;
+          n++;
+        }
+        await yieldNow();
+        if (n < batch) break;
+      }
+    });
+    // 2e. the same, concatenated inside SQLite: one string per batch crosses into JS
+    await time("sqlGroupConcat", async () => {
+      let last = 0;
+      for (;;) {
+        const row = sql.exec(`SELECT count(*), max(id), group_concat(line, '') FROM (SELECT id, ${guarded} AS line FROM bench WHERE id > ? ORDER BY id LIMIT ?)`, last, batch).raw().next().value!;
+        const n = row[0] as number;
+        last = row[1] as number;
+        await yieldNow();
+        if (n < batch) break;
+      }
+    });
+    // 2d. + the concat in JS
+    await time("sqlRenderGuardedConcat", async () => {
+      let last = 0;
+      for (;;) {
+        let n = 0;
+        let text = "";
+        for (const row of sql.exec(`SELECT id, ${guarded} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
+          last = row[0] as number;
+          text += row[1] as string;
+          n++;
+        }
+        totalChars += 0 * text.length;
         await yieldNow();
         if (n < batch) break;
       }

@@ -243,6 +243,8 @@ const results = {
 };
 const failures = [];
 try {
+  results.selfcheck = await call("selfcheck", "selfcheck", { method: "POST" });
+  log(`selfcheck (fast paths == per-row path): ${JSON.stringify(results.selfcheck)}`);
   for (const rows of sizes) {
     const name = `db-${rows}`;
     log(`seeding ${rows} rows`);
@@ -365,6 +367,7 @@ try {
 }
 if (smoke) {
   const s = results.sizes[0];
+  if (!Object.values(results.selfcheck ?? {}).every((r) => r.identical)) failures.push(`selfcheck: ${JSON.stringify(results.selfcheck)}`);
   const ok = s && s.exports.sql?.state === "completed" && (!runNaive || s.naive?.ok) && failures.length === 0;
   if (!ok) {
     console.error("bench smoke failed:", failures, JSON.stringify(s?.exports?.sql));

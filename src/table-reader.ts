@@ -47,6 +47,11 @@ export class TableReader {
   /** SQL counting the row's blobs that the line carries as marked hex, or null when it carries none. */
   readonly #blobCountExpr: string | null;
   readonly #blobFraming: ReturnType<typeof blobFraming> | null;
+  /** Whether batches may be concatenated inside SQLite (rowid tables; off after an error or repeated fallbacks). */
+  #concat: boolean;
+  #concatFallbacks = 0;
+  /** Characters per row seen in the last batch, to size the next concatenated one. */
+  #charsPerRow = 0;
 
   constructor(sql: SqlStorage, table: TableInfo, keyColumns: string[], template: RowPiece[], separator: string) {
     this.#sql = sql;
@@ -72,6 +77,7 @@ export class TableReader {
     const inline = `(${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}` + (needsJsForBlobs ? ` AND NOT (${anyBlobExpr(refs)})` : "");
     this.#lineExpr = concat === "" ? "''" : concat;
     this.#deferredLineExpr = `CASE WHEN ${inline} THEN ${this.#lineExpr} END`;
+    this.#concat = !table.withoutRowid && keyColumns.length === 1;
   }
 
   /**
@@ -79,6 +85,47 @@ export class TableReader {
    * text reaches `maxBytes`. `first` says whether the next row is the table's first.
    */
   read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
+    const batch = (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) || this.#readRows(after, maxRows, maxBytes, first);
+    if (batch.rows > 0) this.#charsPerRow = Math.max(1, batch.text.length / batch.rows);
+    return batch;
+  }
+
+  /**
+   * The batch concatenated by SQLite (`group_concat`), so that one string crosses into JavaScript
+   * instead of one per row: about a fifth less time per row (bench/README.md). Rowid tables only
+   * (the last key is `max(rowid)`). Null when a row needs rendering in JavaScript, or on any SQL
+   * error (such as a batch longer than SQLite's string limit): {@link #readRows} then reads it.
+   */
+  #readConcatenated(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch | null {
+    const key = this.#keys[0]!;
+    const limit = Math.max(1, Math.min(maxRows, Math.floor(maxBytes / this.#charsPerRow)));
+    const { where, bindings } = this.#keyCondition(after, ">");
+    const blobs = this.#blobCountExpr ?? "0";
+    const query =
+      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), group_concat(line, ${sqlString(this.#separator)} ORDER BY k) ` +
+      `FROM (SELECT ${key} AS k, ${blobs} AS b, ${this.#deferredLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
+    let row: SqlStorageValue[] | undefined;
+    try {
+      row = Array.from(this.#sql.exec(query, ...bindings, limit).raw())[0];
+    } catch {
+      this.#concat = false;
+      return null;
+    }
+    if (!row) return null;
+    const [count, lines, last, blobCount, text] = row as [number, number, string | null, number | null, string | null];
+    if (count === 0) return { text: "", rows: 0, last: after, done: true };
+    let out: string | null = text ?? "";
+    if (lines !== count || (blobCount ?? 0) > 0) {
+      out = lines === count ? this.#expandBlobs(out, blobCount ?? 0) : null;
+      if (out === null) {
+        if (++this.#concatFallbacks >= 8) this.#concat = false;
+        return null;
+      }
+    }
+    return { text: first ? out : this.#separator + out, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
+  }
+
+  #readRows(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
     const keySelect = this.#keys.map((k) => `typeof(${k}), CASE typeof(${k}) WHEN 'integer' THEN CAST(${k} AS TEXT) WHEN 'blob' THEN hex(${k}) ELSE ${k} END`).join(", ");
     const { where, bindings } = this.#keyCondition(after, ">");
     const blobCount = this.#blobCountExpr === null ? "" : `${this.#blobCountExpr}, `;

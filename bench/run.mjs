@@ -326,7 +326,7 @@ try {
       log(`  naive: ${JSON.stringify(entry.naive)}`);
     }
 
-    if (doProfile) {
+    if (doProfile && rows <= 1_000_000) {
       for (const format of formats) {
         try {
           entry.profile ??= {};

@@ -91,9 +91,10 @@ describe("example Worker: one alarm for the export and the host's cleanup", () =
     expect(during.runs - before.runs, `cleanup runs during a ${elapsed} ms export`).toBeGreaterThanOrEqual(1);
     expect(during.deleted).toBeGreaterThan(before.deleted);
 
-    // After the export, the host's own wake-up is still armed and keeps firing.
+    // After the export, the engine's wake-up is gone; the host's own is still armed and keeps firing.
     const after = await rt.json("/shop/events");
     expect(after.alarm).not.toBeNull();
+    expect(after.wakes.map((w: { name: string }) => w.name)).toEqual(["cleanup"]);
     await new Promise((r) => setTimeout(r, 1_500));
     const later = await rt.json("/shop/events");
     expect(later.cleanup.runs).toBeGreaterThan(during.runs);
@@ -112,5 +113,6 @@ describe("example Worker: one alarm for the export and the host's cleanup", () =
     expect(state.events).toBe(1);
     expect(state.cleanup.deleted).toBe(1);
     expect(state.alarm).not.toBeNull();
+    expect(state.wakes.map((w: { name: string }) => w.name), "only the host's wake-up: the engine has none").toEqual(["cleanup"]);
   });
 });

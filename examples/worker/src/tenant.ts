@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { DumpEngine, bearerAuth, createDumpHandler } from "durable-dump";
-import { EventsCleanup } from "./housekeeping.js";
+import { CLEANUP_WAKE, EventsCleanup } from "./housekeeping.js";
 
 export interface Env {
   TENANTS: DurableObjectNamespace<Tenant>;
@@ -46,7 +46,9 @@ export class Tenant extends DurableObject<Env> {
         `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT);
          CREATE INDEX IF NOT EXISTS events_at ON events (at);`,
       );
-      await this.#cleanup.ensureScheduled();
+      // The cleanup is a named wake-up in the engine's scheduler, persisted in storage. The first
+      // start schedules it; later starts keep the time already stored (only ever moving it sooner).
+      await this.dumps.scheduler.scheduleNoLaterThan(CLEANUP_WAKE, Date.now() + this.#cleanup.intervalMs);
     });
   }
 
@@ -66,13 +68,17 @@ export class Tenant extends DurableObject<Env> {
   }
 
   /**
-   * One alarm, two users: the host's cleanup (when due, bounded) and the export engine (bounded
-   * by its tick budget). Each re-arms without postponing the other, so neither starves.
+   * One alarm, two users: `run()` runs every due wake-up of the engine's scheduler, earliest
+   * first: the engine's own (named `durable-dump`, registered by the engine: one tick, bounded by
+   * its tick budget) and the host's cleanup (bounded to one slice), which schedules its next run
+   * itself. Then it re-arms the alarm for the earliest wake-up left, so neither starves.
    */
   override async alarm(): Promise<void> {
-    await this.#cleanup.runIfDue();
-    await this.dumps.tick();
-    await this.#cleanup.rearm();
+    await this.dumps.scheduler.run({
+      [CLEANUP_WAKE]: async () => {
+        await this.dumps.scheduler.schedule(CLEANUP_WAKE, await this.#cleanup.run());
+      },
+    });
   }
 
   async #events(request: Request): Promise<Response> {
@@ -94,7 +100,12 @@ export class Tenant extends DurableObject<Env> {
     }
     if (request.method === "GET") {
       const count = sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n;
-      return Response.json({ events: count, cleanup: await this.#cleanup.stats(), alarm: await this.ctx.storage.getAlarm() });
+      return Response.json({
+        events: count,
+        cleanup: await this.#cleanup.stats(),
+        alarm: await this.ctx.storage.getAlarm(),
+        wakes: await this.dumps.scheduler.pending(),
+      });
     }
     return Response.json({ error: { code: "METHOD_NOT_ALLOWED", message: "GET or POST." } }, { status: 405, headers: { allow: "GET, POST" } });
   }

@@ -10,7 +10,8 @@ import { writeManifest } from "./manifest.js";
 import { openOutput } from "./output-upload.js";
 import { PartWriter } from "./part-writer.js";
 import { AlarmScheduler } from "./scheduler.js";
-import { MAX_NOTIFY_ATTEMPTS, checkCallbackUrl, notifyBackoff, postStatus, type NotifyRecord } from "./callbacks.js";
+import { checkCallbackUrl } from "./callbacks.js";
+import { CompletionNotifier } from "./completion-notifier.js";
 import { planTables } from "./table-plan.js";
 import { toStatus } from "./status.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions, TickResult } from "./types.js";
@@ -48,6 +49,7 @@ export class DumpEngine {
   readonly #jobs: JobStore;
   readonly #options: ResolvedEngineOptions;
   readonly #scheduler: AlarmScheduler;
+  readonly #notifier: CompletionNotifier;
   /** Writer kept in memory between ticks, valid while storage still holds checkpoint `seq` of job `id`. */
   #live: { id: string; seq: number; writer: PartWriter } | null = null;
   #ticking: Promise<TickResult> | null = null;
@@ -65,6 +67,7 @@ export class DumpEngine {
     this.#jobs = new JobStore(options.storage);
     this.#scheduler = options.scheduler ?? new AlarmScheduler(options.storage, { now: this.#options.now });
     this.#scheduler.register(ENGINE_WAKE, () => this.tick());
+    this.#notifier = new CompletionNotifier(this.#options);
   }
 
   /**
@@ -262,7 +265,10 @@ export class DumpEngine {
         continue;
       }
       if (record.cleanup) await this.#release(record);
-      if (deliver && record.notify && record.notify.pending.length > 0 && record.notify.nextAt <= now) await this.#deliver(record, now);
+      if (deliver && this.#notifier.isDue(record, now)) {
+        await this.#notifier.deliver(record, now);
+        await this.#jobs.save(record);
+      }
       if (record.finishedAt !== null && now - record.finishedAt >= this.#options.retentionMs) await this.#jobs.delete(record.id, record.partSize);
       else kept.push(record);
     }
@@ -274,42 +280,6 @@ export class DumpEngine {
     const next = Math.min(...jobs.filter((j) => !isActive(j) && j.notify && j.notify.pending.length > 0).map((j) => j.notify!.nextAt));
     if (Number.isFinite(next)) await this.#scheduler.schedule(ENGINE_WAKE, next);
     else await this.#scheduler.cancel(ENGINE_WAKE);
-  }
-
-  /** The notification a job owes when it ends (completed or failed), if the job has any target. */
-  #notification(record: JobRecord, now: number): NotifyRecord | null {
-    const pending: NotifyRecord["pending"] = [];
-    if (record.callbackUrl) pending.push("url");
-    if (this.#options.onComplete) pending.push("hook");
-    return pending.length > 0 ? { pending, attempts: 0, nextAt: now, lastError: null } : null;
-  }
-
-  /**
-   * One delivery attempt of a finished job's notification: POSTs the signed status and calls the
-   * hook; what failed is retried with backoff, until {@link MAX_NOTIFY_ATTEMPTS}. Never throws
-   * for a delivery failure.
-   */
-  async #deliver(record: JobRecord, now: number): Promise<void> {
-    const notify = record.notify!;
-    const status = toStatus(record);
-    const left: NotifyRecord["pending"] = [];
-    for (const target of notify.pending) {
-      try {
-        if (target === "url") {
-          if (!record.callbackUrl || this.#options.callbackSecret === null) throw new Error("no callbackSecret to sign the callback with");
-          await postStatus(this.#options.fetch ?? ((input, init) => fetch(input, init)), record.callbackUrl, this.#options.callbackSecret, status);
-        } else if (this.#options.onComplete) {
-          await this.#options.onComplete(status);
-        }
-      } catch (error) {
-        left.push(target);
-        notify.lastError = `${target}: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }
-    notify.attempts++;
-    notify.pending = notify.attempts >= MAX_NOTIFY_ATTEMPTS ? [] : left;
-    notify.nextAt = now + notifyBackoff(notify.attempts);
-    await this.#jobs.save(record);
   }
 
   /** Runs the job until the deadline, saving checkpoints; returns its state after the tick. */
@@ -339,7 +309,7 @@ export class DumpEngine {
       record.manifestKey = await writeManifest(this.#bucket, this.#sql, record);
       record.state = "completed";
       record.cleanup = true;
-      record.notify = this.#notification(record, record.finishedAt);
+      record.notify = this.#notifier.plan(record, record.finishedAt);
     }
     if (!(await this.#checkpoint(record, runner.writer))) return "aborted";
     if (record.state === "completed") {
@@ -407,7 +377,7 @@ export class DumpEngine {
     record.finishedAt = now;
     record.retryAt = null;
     record.cleanup = true;
-    record.notify = this.#notification(record, now);
+    record.notify = this.#notifier.plan(record, now);
     await this.#jobs.save(record);
     await this.#release(record);
     return record.state;

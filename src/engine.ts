@@ -30,7 +30,7 @@ function isActive(record: JobRecord): boolean {
 
 /**
  * Exports a Durable Object's SQLite database to R2 in small resumable ticks driven by the object's
- * alarm, with memory bounded by about one part plus one batch of rows.
+ * alarm, with memory bounded by two part buffers plus one batch of rows.
  *
  * Compose it in the Durable Object and forward the alarm. Every method is safe to call again after
  * a crash or an eviction: progress is saved in storage at the end of each tick, atomically with

@@ -23,8 +23,9 @@ export interface TailChunk {
 }
 
 /**
- * Cuts a byte stream into equal multipart parts: fills one part-sized buffer, uploads it when
- * full, and keeps the rest (the tail) in memory until the next checkpoint persists it. Every part
+ * Cuts a byte stream into equal multipart parts: fills a part-sized buffer, uploads it when full
+ * while filling a second one, and keeps the rest (the tail) in memory until the next checkpoint
+ * persists it. Every part
  * but the last has exactly `partSize` bytes, as R2 requires. Re-uploading a part number replaces
  * it, so redoing work after a crash is harmless.
  */
@@ -186,15 +187,9 @@ export class PartWriter {
    */
   async #uploadFull(): Promise<void> {
     await this.settle();
-    const partNumber = this.#parts.length + 1;
-    if (partNumber > MAX_PARTS) {
-      throw new DumpError("PART_LIMIT_EXCEEDED", `The dump needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes. Start it again with a larger partSize.`);
-    }
     const full = this.#buffer;
     const size = this.#length;
-    const body = full.subarray(0, size);
-    const done = Promise.all([this.#upload.uploadPart(partNumber, body), crypto.subtle.digest("SHA-256", body)]).then(([uploaded, digest]) => {
-      this.#parts.push({ partNumber, etag: uploaded.etag, size, sha256: hex(new Uint8Array(digest)) });
+    const done = this.#sendPart(full, size).then(() => {
       this.#spare = full;
     });
     done.catch(() => {}); // Reported by settle().
@@ -205,14 +200,23 @@ export class PartWriter {
   }
 
   async #uploadBuffer(): Promise<void> {
+    await this.#sendPart(this.#buffer, this.#length);
+    this.#length = 0;
+  }
+
+  /**
+   * Uploads the first `size` bytes of `buffer` as the next part and records it once R2 answered.
+   * Throws at once (not through the promise) when R2's part limit would be passed.
+   */
+  #sendPart(buffer: Uint8Array, size: number): Promise<void> {
     const partNumber = this.#parts.length + 1;
     if (partNumber > MAX_PARTS) {
       throw new DumpError("PART_LIMIT_EXCEEDED", `The dump needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes. Start it again with a larger partSize.`);
     }
-    const body = this.#buffer.subarray(0, this.#length);
-    const [uploaded, digest] = await Promise.all([this.#upload.uploadPart(partNumber, body), crypto.subtle.digest("SHA-256", body)]);
-    this.#parts.push({ partNumber, etag: uploaded.etag, size: this.#length, sha256: hex(new Uint8Array(digest)) });
-    this.#length = 0;
+    const body = buffer.subarray(0, size);
+    return Promise.all([this.#upload.uploadPart(partNumber, body), crypto.subtle.digest("SHA-256", body)]).then(([uploaded, digest]) => {
+      this.#parts.push({ partNumber, etag: uploaded.etag, size, sha256: hex(new Uint8Array(digest)) });
+    });
   }
 }
 

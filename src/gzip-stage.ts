@@ -43,7 +43,7 @@ export class GzipStage {
   #inputBytes: number;
   #dirty: boolean;
 
-  /** Continues a stream from its saved state and pending bytes; `fresh()` starts one. */
+  /** Continues a stream from its saved state and pending bytes; {@link initialState} starts one. */
   constructor(state: GzipState, pending: Uint8Array) {
     if (pending.length !== state.pending) throw new Error(`durable-dump: gzip pending bytes are ${pending.length}, the checkpoint says ${state.pending}`);
     this.#buffer.set(pending);

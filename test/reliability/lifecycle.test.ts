@@ -119,6 +119,33 @@ describe("concurrency and lifecycle", () => {
     }
   });
 
+  test("a table dropped while its rows are being written still ends a valid JSON document", async () => {
+    const obj = await fresh({}, 10);
+    await obj.exec([
+      "CREATE TABLE doomed (id INTEGER PRIMARY KEY, v TEXT)",
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000) INSERT INTO doomed SELECT i, 'v' || i FROM c",
+      "CREATE TABLE after_it (x)",
+      "INSERT INTO after_it VALUES (1)",
+    ]);
+    const id = (await obj.start({ format: "json" })).result!.id;
+    let dropped = false;
+    for (let n = 0; n < 2000 && !dropped; n++) {
+      await obj.tick();
+      const progress = (await obj.status(id)).result!.progress;
+      if (progress.currentTable === "doomed" && progress.rowsWritten > 10) {
+        await obj.exec(["DROP TABLE doomed"]);
+        dropped = true;
+      }
+    }
+    expect(dropped, "the drop happened while doomed was being written").toBe(true);
+    const st = await drive(obj, id);
+    expect(st.state).toBe("completed");
+    const doc = JSON.parse(Buffer.from((await h.readObject(st.outputs[0]!.key))!).toString("utf8")) as Record<string, unknown[]>;
+    expect(doc.doomed!.length).toBeGreaterThan(0);
+    expect(doc.doomed!.length).toBeLessThan(20000);
+    expect(doc.after_it).toEqual([{ x: 1 }]);
+  });
+
   test("finished jobs are purged after retentionMs, their objects kept until delete()", async () => {
     const obj = await fresh({ retentionMs: 60_000 });
     const id = (await obj.start()).result!.id;

@@ -42,12 +42,22 @@ export class TableReader {
   readonly #keys: string[];
   readonly #pieces: Piece[];
   readonly #separator: string;
-  readonly #lineExpr: string;
+  /** The row's line, or NULL when the row must be rendered in JavaScript (too large, or blobs needing it). */
   readonly #deferredLineExpr: string;
-  /** SQL counting the row's blobs that the line carries as marked hex, or null when it carries none. */
+  /**
+   * The row's line for {@link #readConcatenated}, without the row-size guard of
+   * {@link #deferredLineExpr} (~12% of the render): a row too large for SQLite fails the query
+   * (SQLITE_TOOBIG), and the batch is then read by {@link #readRows}, which keeps the guard.
+   */
+  readonly #concatLineExpr: string;
+  /**
+   * SQL counting the row's blobs that the line carries as marked hex; null when it carries none, or
+   * when the marks need no counting because no text can hold one (see the constructor).
+   */
   readonly #blobCountExpr: string | null;
+  /** How marked blobs are written; null when the line carries none. */
   readonly #blobFraming: ReturnType<typeof blobFraming> | null;
-  /** Whether batches may be concatenated inside SQLite (rowid tables; off after an error or repeated fallbacks). */
+  /** Whether batches may be concatenated inside SQLite (rowid tables; off after 8 batches it could not render). */
   #concat: boolean;
   #concatFallbacks = 0;
   /** Characters per row seen in the last batch, to size the next concatenated one. */
@@ -61,22 +71,34 @@ export class TableReader {
     this.#pieces = template.map((p): Piece =>
       typeof p === "string" ? { kind: "text", text: p } : "column" in p ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding } : { kind: "expr", sql: p.expr },
     );
-    const refs = table.columns.map((c) => quoteIdentifier(c.name));
+    // The INTEGER PRIMARY KEY that aliases the rowid always holds an integer: it is rendered without
+    // the per-type CASE, and never counts in the row's size or blobs (bench: ~5% of the SQL render).
+    const intKey = table.kind === "table" && !table.withoutRowid && table.hiddenRowid === null ? keyColumns[0] : undefined;
+    const refs = table.columns.map((c) => quoteIdentifier(c.name)).filter((r) => r !== intKey);
     // Blobs that need base64 (JSON, CSV) come out of SQLite as hex between two U+0001 marks and are
     // turned into base64 in JavaScript (see #expandBlobs), when every such column uses one encoding.
     const jsBlobs = this.#pieces.filter((p): p is Extract<Piece, { kind: "column" }> => p.kind === "column" && !rendersBlobsInSql(p.encoding));
     const markBlobs = jsBlobs.length > 0 && jsBlobs.every((p) => p.encoding === jsBlobs[0]!.encoding);
     const value = (p: Extract<Piece, { kind: "column" }>) =>
-      markBlobs && !rendersBlobsInSql(p.encoding)
-        ? `(CASE WHEN typeof(${p.ref}) = 'blob' THEN char(1) || hex(${p.ref}) || char(1) ELSE ${encodeValue(p.ref, p.encoding)} END)`
-        : `(${encodeValue(p.ref, p.encoding)})`;
+      p.ref === intKey
+        ? `CAST(${p.ref} AS TEXT)`
+        : `(${encodeValue(p.ref, p.encoding, markBlobs && !rendersBlobsInSql(p.encoding) ? `char(1) || hex(${p.ref}) || char(1)` : undefined)})`;
     const concat = this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? value(p) : `(${p.sql})`)).join(" || ");
-    this.#blobCountExpr = markBlobs ? jsBlobs.map((p) => `(typeof(${p.ref}) = 'blob')`).join(" + ") : null;
+    // In JSON, text cannot hold a mark (json_quote writes U+0001 as \u0001): when the rest of the
+    // template and the row separator are literal text without one, every mark is a blob's, and
+    // counting blobs per row in SQL (a typeof per column, ~5% of NDJSON) is not needed.
+    const marksAreBlobs =
+      markBlobs &&
+      !separator.includes("\u0001") &&
+      this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes("\u0001") : p.kind === "column" && p.encoding === "json"));
+    this.#blobCountExpr =
+      markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `(typeof(${p.ref}) = 'blob')`).join(" + ") || "0" : null;
     this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
-    const inline = `(${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}` + (needsJsForBlobs ? ` AND NOT (${anyBlobExpr(refs)})` : "");
-    this.#lineExpr = concat === "" ? "''" : concat;
-    this.#deferredLineExpr = `CASE WHEN ${inline} THEN ${this.#lineExpr} END`;
+    const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
+    const line = concat === "" ? "''" : concat;
+    this.#deferredLineExpr = `CASE WHEN (${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}${noJsBlobs ? ` AND ${noJsBlobs}` : ""} THEN ${line} END`;
+    this.#concatLineExpr = noJsBlobs ? `CASE WHEN ${noJsBlobs} THEN ${line} END` : line;
     this.#concat = !table.withoutRowid && keyColumns.length === 1;
   }
 
@@ -94,35 +116,39 @@ export class TableReader {
    * The batch concatenated by SQLite (`group_concat`), so that one string crosses into JavaScript
    * instead of one per row: about a fifth less time per row (bench/README.md). Rowid tables only
    * (the last key is `max(rowid)`). Null when a row needs rendering in JavaScript, or on any SQL
-   * error (such as a batch longer than SQLite's string limit): {@link #readRows} then reads it.
+   * error (a row or the batch longer than SQLite's string limit): {@link #readRows} then reads it.
+   * After 8 such batches the table is read by {@link #readRows} only.
    */
   #readConcatenated(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch | null {
     const key = this.#keys[0]!;
     const limit = Math.max(1, Math.min(maxRows, Math.floor(maxBytes / this.#charsPerRow)));
     const { where, bindings } = this.#keyCondition(after, ">");
-    const blobs = this.#blobCountExpr ?? "0";
+    const blobSum = this.#blobCountExpr ?? "0";
     const query =
       `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), group_concat(line, ${sqlString(this.#separator)} ORDER BY k) ` +
-      `FROM (SELECT ${key} AS k, ${blobs} AS b, ${this.#deferredLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
+      `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
     let row: SqlStorageValue[] | undefined;
     try {
       row = Array.from(this.#sql.exec(query, ...bindings, limit).raw())[0];
     } catch {
-      this.#concat = false;
-      return null;
+      return this.#fallBack();
     }
     if (!row) return null;
     const [count, lines, last, blobCount, text] = row as [number, number, string | null, number | null, string | null];
     if (count === 0) return { text: "", rows: 0, last: after, done: true };
     let out: string | null = text ?? "";
-    if (lines !== count || (blobCount ?? 0) > 0) {
-      out = lines === count ? this.#expandBlobs(out, blobCount ?? 0) : null;
-      if (out === null) {
-        if (++this.#concatFallbacks >= 8) this.#concat = false;
-        return null;
-      }
+    const blobs = this.#blobCountExpr === null ? null : (blobCount ?? 0);
+    if (lines !== count || this.#hasBlobs(out, blobs)) {
+      out = lines === count ? this.#expandBlobs(out, blobs) : null;
+      if (out === null) return this.#fallBack();
     }
     return { text: first ? out : this.#separator + out, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
+  }
+
+  /** Notes a batch that {@link #readConcatenated} could not render; returns null for {@link read}. */
+  #fallBack(): null {
+    if (++this.#concatFallbacks >= 8) this.#concat = false;
+    return null;
   }
 
   #readRows(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
@@ -139,7 +165,10 @@ export class TableReader {
     let slow: { prefix: string; key: KeyPart[]; index: number }[] | null = null;
     for (const row of this.#sql.exec(query, ...bindings, maxRows).raw()) {
       let line = row[row.length - 1];
-      if (this.#blobCountExpr !== null && typeof line === "string" && (row[row.length - 2] as number) > 0) line = this.#expandBlobs(line, row[row.length - 2] as number);
+      if (typeof line === "string") {
+        const blobs = this.#blobCountExpr === null ? null : (row[row.length - 2] as number);
+        if (this.#hasBlobs(line, blobs)) line = this.#expandBlobs(line, blobs);
+      }
       const separator = first && rows === 0 ? "" : this.#separator;
       lastRow = row;
       if (typeof line !== "string") {
@@ -165,13 +194,19 @@ export class TableReader {
     return { text: out, rows, last, done: rows < maxRows && out.length < maxBytes };
   }
 
+  /** Whether rendered text carries marked blobs; `count` is their number when SQL counted them. */
+  #hasBlobs(text: string, count: number | null): boolean {
+    return this.#blobFraming !== null && (count === null ? text.includes("\u0001") : count > 0);
+  }
+
   /**
-   * Replaces the `count` marked hex blobs of a rendered line by their framed base64. Null (render
-   * the row value by value) when the line holds another mark: text may contain U+0001 too.
+   * Replaces the marked hex blobs of a rendered line by their framed base64. Null (render the row
+   * value by value) when the line holds another mark than the `count` blobs' (text may contain
+   * U+0001 too), or an odd number of marks when they were not counted.
    */
-  #expandBlobs(line: string, count: number): string | null {
+  #expandBlobs(line: string, count: number | null): string | null {
     const parts = line.split("\u0001");
-    if (parts.length !== 2 * count + 1) return null;
+    if (count === null ? parts.length % 2 === 0 : parts.length !== 2 * count + 1) return null;
     const framing = this.#blobFraming!;
     let out = parts[0]!;
     for (let i = 1; i < parts.length; i += 2) out += framing.open + framing.body(fromHex(parts[i]!)) + framing.close + parts[i + 1]!;

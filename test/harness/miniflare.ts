@@ -44,9 +44,9 @@ export async function createHarness(): Promise<Harness> {
     object: (name = `obj-${randomUUID()}`) => new HostObject(mf, name),
     bucket,
     async readObject(key) {
-      const obj = await (await bucket()).get(key);
-      if (!obj) throw new Error(`R2 object not found: ${key}`);
-      return new Uint8Array(await obj.arrayBuffer());
+      const response = await mf.dispatchFetch(`http://host/__r2/${encodeURIComponent(key)}`);
+      if (response.status === 404) throw new Error(`R2 object not found: ${key}`);
+      return new Uint8Array(await response.arrayBuffer());
     },
     dispose: () => mf.dispose(),
   };

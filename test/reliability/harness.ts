@@ -60,9 +60,8 @@ export async function createRelHarness(options: { outbound?: (request: Request) 
     mf,
     object: (name = `obj-${randomUUID()}`) => new RelObject(mf, name),
     async readObject(key) {
-      const bucket = await mf.getR2Bucket("DUMPS");
-      const obj = await bucket.get(key);
-      return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+      const response = await mf.dispatchFetch(`http://host/__r2/${encodeURIComponent(key)}`);
+      return response.status === 404 ? null : new Uint8Array(await response.arrayBuffer());
     },
     dispose: () => mf.dispose(),
   };

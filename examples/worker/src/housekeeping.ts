@@ -39,7 +39,7 @@ export class EventsCleanup {
     const stats = await this.stats();
     await this.storage.put(CLEANUP_STATS, { runs: stats.runs + 1, deleted: stats.deleted + deleted, lastRunAt: now } satisfies CleanupStats);
     // A full slice means more is left: come back soon rather than in a whole interval.
-    return deleted === DELETE_SLICE ? now + 1_000 : now + this.intervalMs;
+    return now + (deleted === DELETE_SLICE ? Math.min(1_000, this.intervalMs) : this.intervalMs);
   }
 
   async stats(): Promise<CleanupStats> {

@@ -11,13 +11,13 @@
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
  * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2.
  */
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { execFileSync, execSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { renderChart } from "./chart.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -49,19 +49,7 @@ const T0 = performance.now();
 
 // ---------- build + start ----------
 const bundle = join(ROOT, "bench", ".data", "host.js");
-mkdirSync(dirname(bundle), { recursive: true });
-await build({
-  entryPoints: [join(HERE, "host.ts")],
-  outfile: bundle,
-  bundle: true,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["module", "main"],
-  external: ["cloudflare:*", "node:*"],
-  logLevel: "error",
-});
+await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
 const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
 const persist = { do: join(work, "do"), r2: join(work, "r2") };
 const mf = new Miniflare({

@@ -1,10 +1,9 @@
 // Builds the example Worker with esbuild and runs it in Miniflare (workerd): shared by
 // `npm run demo` and the example's tests.
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleWorker } from "../../tools/bundle-worker.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -20,23 +19,8 @@ export const ENTRIES = {
  * @param {string} entry
  * @param {string} outfile
  */
-export async function buildWorker(entry, outfile) {
-  mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    alias: { "durable-dump": join(ROOT, "src", "index.ts") },
-    sourcemap: false,
-    logLevel: "error",
-  });
-  return outfile;
+export function buildWorker(entry, outfile) {
+  return bundleWorker({ entry, outfile, sourcemap: false });
 }
 
 /**

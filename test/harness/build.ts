@@ -1,7 +1,7 @@
-import { build, type Plugin } from "esbuild";
-import { mkdirSync } from "node:fs";
+import type { Plugin } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleWorker } from "../../tools/bundle-worker.mjs";
 
 /** Repository root (two levels above this file). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -14,20 +14,5 @@ export const HOST_BUNDLE = join(ROOT, "test", ".tmp", "host.js");
  * as one ES module for workerd. `plugins` lets a probe replace the engine import.
  */
 export async function buildHostWorker(outfile = HOST_BUNDLE, plugins: Plugin[] = []): Promise<string> {
-  mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, "test", "worker", "host.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    sourcemap: "inline",
-    logLevel: "error",
-    plugins,
-  });
-  return outfile;
+  return bundleWorker({ entry: join(ROOT, "test", "worker", "host.ts"), outfile, plugins });
 }

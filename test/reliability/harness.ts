@@ -1,9 +1,8 @@
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { randomUUID } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleWorker } from "../../tools/bundle-worker.mjs";
 import type { DumpStatus, StartOptions, TickResult } from "../../src/types.js";
 import type { FaultPlan } from "./worker/faults.js";
 import type { RelConfig } from "./worker/host.js";
@@ -20,21 +19,7 @@ export interface Answer<T> {
 
 /** Bundles `worker/host.ts` with the engine from `src/` into one ES module for workerd. */
 async function bundle(): Promise<string> {
-  mkdirSync(dirname(BUNDLE), { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, "test", "reliability", "worker", "host.ts")],
-    outfile: BUNDLE,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    sourcemap: "inline",
-    logLevel: "error",
-  });
-  return BUNDLE;
+  return bundleWorker({ entry: join(ROOT, "test", "reliability", "worker", "host.ts"), outfile: BUNDLE });
 }
 
 export interface RelHarness {

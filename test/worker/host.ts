@@ -24,6 +24,7 @@
  * error with status 500 and `{ error: { code: "INTERNAL", message, stack } }`.
  */
 import { DumpEngine, DumpError } from "../../src/index.js";
+import { routeTestRequest } from "./routing.js";
 
 interface Env {
   HOST: DurableObjectNamespace;
@@ -204,21 +205,5 @@ async function readJson(request: Request): Promise<unknown> {
 }
 
 export default {
-  /** Routes `/<objectName>/<route...>` to the object named `objectName`. */
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    // R2 objects are read through this route rather than Miniflare's binding proxy, whose
-    // streamed reads of large bodies can hang under Node 20.
-    if (url.pathname.startsWith("/__r2/")) {
-      const object = await env.DUMPS.get(decodeURIComponent(url.pathname.slice("/__r2/".length)));
-      return object ? new Response(object.body) : new Response(null, { status: 404 });
-    }
-    const parts = url.pathname.split("/");
-    const name = decodeURIComponent(parts[1] ?? "");
-    if (!name) return json({ error: { code: "NO_OBJECT", message: "path must be /<objectName>/<route>" } }, 404);
-    const inner = new URL(url);
-    inner.pathname = "/" + parts.slice(2).join("/");
-    const stub = env.HOST.get(env.HOST.idFromName(name));
-    return stub.fetch(new Request(inner.toString(), request));
-  },
+  fetch: (request: Request, env: Env) => routeTestRequest(request, env.HOST, env.DUMPS),
 } satisfies ExportedHandler<Env>;

@@ -13,6 +13,7 @@
  * lets `alarm()` drive the engine through `engine.scheduler.run()`.
  */
 import { DumpEngine, DumpError, type DumpEngineOptions } from "../../../src/index.js";
+import { routeTestRequest } from "../../worker/routing.js";
 import { FaultController, faultyBucket, faultyStorage, type FaultPlan } from "./faults.js";
 
 interface Env {
@@ -285,19 +286,5 @@ export class FaultHost {
 }
 
 export default {
-  /** Routes `/<objectName>/<route...>` to the object named `objectName`. */
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const url = new URL(request.url);
-    // R2 objects are read through this route rather than Miniflare's binding proxy, whose
-    // streamed reads of large bodies can hang under Node 20.
-    if (url.pathname.startsWith("/__r2/")) {
-      const object = await env.DUMPS.get(decodeURIComponent(url.pathname.slice("/__r2/".length)));
-      return object ? new Response(object.body) : new Response(null, { status: 404 });
-    }
-    const parts = url.pathname.split("/");
-    const inner = new URL(url);
-    inner.pathname = "/" + parts.slice(2).join("/");
-    const stub = env.HOST.get(env.HOST.idFromName(decodeURIComponent(parts[1] ?? "default")));
-    return stub.fetch(new Request(inner.toString(), request));
-  },
+  fetch: (request: Request, env: Env) => routeTestRequest(request, env.HOST, env.DUMPS),
 } satisfies ExportedHandler<Env>;

@@ -68,6 +68,11 @@ export class AlarmScheduler {
   readonly #now: () => number;
   readonly #retryDelayMs: number;
   readonly #handlers = new Map<string, WakeHandler>();
+  /**
+   * Names scheduled since {@link run} started their handler: a handler that schedules its own
+   * wake-up again keeps it even when the new time equals the old one (same millisecond).
+   */
+  readonly #touched = new Set<string>();
 
   /** @throws {DumpError} `INVALID_OPTIONS` for a storage without alarms or a bad option. */
   constructor(storage: DumpStorage, options: AlarmSchedulerOptions = {}) {
@@ -102,6 +107,7 @@ export class AlarmScheduler {
   async schedule(name: string, at: number): Promise<void> {
     const key = WAKE_PREFIX + checkName(name);
     checkTime(at);
+    this.#touched.add(name);
     if ((await this.#storage.get<number>(key)) !== at) await this.#storage.put({ [key]: at });
     await this.#armNoLaterThan(at);
   }
@@ -110,6 +116,7 @@ export class AlarmScheduler {
   async scheduleNoLaterThan(name: string, at: number): Promise<void> {
     const key = WAKE_PREFIX + checkName(name);
     checkTime(at);
+    this.#touched.add(name);
     const current = await this.#storage.get<number>(key);
     if (current !== undefined && current <= at) {
       await this.#armNoLaterThan(current);
@@ -165,15 +172,16 @@ export class AlarmScheduler {
         result.unhandled.push(name);
         continue;
       }
+      this.#touched.delete(name);
       try {
         await handler();
         result.ran.push(name);
         // Removed only if the handler did not schedule it again.
-        if ((await this.#storage.get<number>(key)) === at) await this.#storage.delete([key]);
+        if (!this.#touched.has(name) && (await this.#storage.get<number>(key)) === at) await this.#storage.delete([key]);
       } catch (error) {
         result.failed.push(name);
         errors.push(error);
-        if ((await this.#storage.get<number>(key)) === at) await this.#storage.put({ [key]: this.#now() + this.#retryDelayMs });
+        if (!this.#touched.has(name) && (await this.#storage.get<number>(key)) === at) await this.#storage.put({ [key]: this.#now() + this.#retryDelayMs });
       }
     }
     await this.arm();

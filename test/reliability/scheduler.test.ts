@@ -15,6 +15,17 @@ describe("AlarmScheduler", () => {
     await h?.dispose();
   });
 
+  test("a handler that schedules its own wake-up again for the same millisecond keeps it", async () => {
+    const obj = h.object(); // virtual clock (2030): the alarm it arms never fires during the test
+    const sched = (op: string, name = "", at = 0) => obj.ok<any>("sched", { op, name, at });
+    const names = async () => (await sched("pending")).map((w: { name: string }) => w.name);
+    await sched("schedule", "again", 1_000);
+    await sched("runRescheduleSame", "again", 1_000);
+    expect(await names(), "rescheduled at the very same time: still pending").toEqual(["again"]);
+    await sched("run", "again");
+    expect(await names(), "a handler that does not reschedule: removed").toEqual([]);
+  });
+
   test("arms the earliest wake-up, never postpones or cancels the host's alarm, runs overdue ones", async () => {
     const obj = h.object();
     await obj.config({ clock: "real" });

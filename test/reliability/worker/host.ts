@@ -223,6 +223,7 @@ export class FaultHost {
         if (op === "cancel") return scheduler.cancel(name);
         if (op === "pending") return scheduler.pending();
         if (op === "run") return scheduler.run({ [name]: () => undefined });
+        if (op === "runRescheduleSame") return scheduler.run({ [name]: () => scheduler.schedule(name, at) });
         if (op === "setAlarm") return storage.setAlarm(at);
         if (op === "deleteAlarm") return storage.deleteAlarm();
         if (op === "getAlarm") return storage.getAlarm();

@@ -374,50 +374,36 @@ export class BenchHost implements DurableObject {
     let totalChars = 0;
     let totalBytes = 0;
     let batches = 0;
-    // 1. the yields alone (batches counted in phase 3)
-    // 2. a plain scan: SELECT * in key order, values to JS, nothing rendered
-    await time("scanPlain", async () => {
+    /**
+     * Reads the whole table in key order, `batch` rows per query with a yield between queries,
+     * selecting `select` (whose first column is the id); `onRow` sees each row, and a batch's
+     * rows are dropped once `onBatch` ran.
+     */
+    const scanByKey = async (select: string, onRow: (row: SqlStorageValue[]) => void = () => {}, onBatch: () => void = () => {}) => {
       let last = 0;
       for (;;) {
         let n = 0;
-        for (const row of sql.exec("SELECT * FROM bench WHERE id > ? ORDER BY id LIMIT ?", last, batch).raw()) {
+        for (const row of sql.exec(`SELECT ${select} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
           last = row[0] as number;
+          onRow(row);
           n++;
         }
+        onBatch();
         await yieldNow();
         if (n < batch) break;
       }
-    });
+    };
+    // 1. the yields alone (batches counted in phase 3)
+    // 2. a plain scan: SELECT * in key order, values to JS, nothing rendered
+    await time("scanPlain", () => scanByKey("*"));
     // 2b. the same scan rendering each row in SQL (the engine's row expression), no JS concat
     const lineExpr = template
       .map((p) => (typeof p === "string" ? `'${p.replaceAll("'", "''")}'` : "column" in p ? `(${encodeValue(quoteIdentifier(p.column), p.encoding)})` : `(${p.expr})`))
       .join(" || ");
-    await time("sqlRenderNoConcat", async () => {
-      let last = 0;
-      for (;;) {
-        let n = 0;
-        for (const row of sql.exec(`SELECT id, ${lineExpr} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
-          last = row[0] as number;
-          n++;
-        }
-        await yieldNow();
-        if (n < batch) break;
-      }
-    });
+    await time("sqlRenderNoConcat", () => scanByKey(`id, ${lineExpr}`));
     // 2c. + the row-size guard the engine wraps around the row expression
     const guarded = `CASE WHEN (${rowBytesExpr(table.columns.map((c) => quoteIdentifier(c.name)))}) <= ${INLINE_ROW_BYTES} THEN ${lineExpr} END`;
-    await time("sqlRenderGuardedNoConcat", async () => {
-      let last = 0;
-      for (;;) {
-        let n = 0;
-        for (const row of sql.exec(`SELECT id, ${guarded} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
-          last = row[0] as number;
-          n++;
-        }
-        await yieldNow();
-        if (n < batch) break;
-      }
-    });
+    await time("sqlRenderGuardedNoConcat", () => scanByKey(`id, ${guarded}`));
     // 2e. the same, concatenated inside SQLite: one string per batch crosses into JS
     await time("sqlGroupConcat", async () => {
       let last = 0;
@@ -430,20 +416,17 @@ export class BenchHost implements DurableObject {
       }
     });
     // 2d. + the concat in JS
-    await time("sqlRenderGuardedConcat", async () => {
-      let last = 0;
-      for (;;) {
-        let n = 0;
-        let text = "";
-        for (const row of sql.exec(`SELECT id, ${guarded} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
-          last = row[0] as number;
+    await time("sqlRenderGuardedConcat", () => {
+      let text = "";
+      return scanByKey(
+        `id, ${guarded}`,
+        (row) => {
           text += row[1] as string;
-          n++;
-        }
-        totalChars += 0 * text.length;
-        await yieldNow();
-        if (n < batch) break;
-      }
+        },
+        () => {
+          text = "";
+        },
+      );
     });
     // 3. the engine's read(): SQL render (with its row-size guard) + JS concat of each batch
     await time("readRender", async () => {

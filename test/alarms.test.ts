@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHarness, type Harness } from "./harness/miniflare.js";
 import { bigDataStatements } from "./harness/big-data.js";
-import { doBackend } from "./harness/backends.js";
-import { planTables, takeSnapshot } from "./harness/snapshot.js";
-import { expectSameSnapshot } from "./harness/compare.js";
+import { expectSqlite3RestoresObject } from "./harness/compare.js";
 import { waitForAlarms } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
-import { restoreWithSqlite3 } from "./harness/restore.js";
 
 const MiB = 1024 * 1024;
 
@@ -44,14 +41,7 @@ describe("real alarms drive a job to completion (auto mode, real clock)", () => 
     expect(status.finishedAt).toBeGreaterThanOrEqual(status.startedAt!);
     expect(await obj.list()).toEqual([expect.objectContaining({ id: started.id, state: "completed" })]);
 
-    const src = doBackend(obj);
-    const plans = await planTables(src);
-    const db = restoreWithSqlite3(bytes);
-    try {
-      expectSameSnapshot(await takeSnapshot(db.backend, plans), await takeSnapshot(src, plans), "sqlite3");
-    } finally {
-      db.dispose();
-    }
+    await expectSqlite3RestoresObject(obj, bytes);
 
     // With no work left the engine must stop re-arming: the alarm clears (bounded wait).
     const deadline = Date.now() + 30_000;

@@ -2,12 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHarness, type Harness } from "./harness/miniflare.js";
 import type { HostObject } from "./harness/host-client.js";
 import { bigDataStatements } from "./harness/big-data.js";
-import { doBackend } from "./harness/backends.js";
-import { planTables, takeSnapshot } from "./harness/snapshot.js";
-import { expectSameSnapshot } from "./harness/compare.js";
+import { expectSqlite3RestoresObject } from "./harness/compare.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
-import { restoreWithSqlite3 } from "./harness/restore.js";
 
 const MiB = 1024 * 1024;
 /** See roundtrip.test.ts: each clock read advances this much, against a 100 ms budget. */
@@ -50,14 +47,7 @@ describe("multipart upload of a ~30 MB database", () => {
     expect(status.progress.rowsWritten).toBe(2036);
     expect(ticks).toBeGreaterThan(status.outputs[0]!.parts);
 
-    const src = doBackend(obj);
-    const plans = await planTables(src);
-    const db = restoreWithSqlite3(bytes);
-    try {
-      expectSameSnapshot(await takeSnapshot(db.backend, plans), await takeSnapshot(src, plans), "sqlite3");
-    } finally {
-      db.dispose();
-    }
+    await expectSqlite3RestoresObject(obj, bytes);
   });
 
   test("evicted between every tick: same object byte for byte", async () => {

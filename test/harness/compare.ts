@@ -1,5 +1,8 @@
 import { expect } from "vitest";
-import type { Snapshot } from "./snapshot.js";
+import { doBackend } from "./backends.js";
+import type { HostObject } from "./host-client.js";
+import { restoreWithSqlite3 } from "./restore.js";
+import { planTables, takeSnapshot, type Snapshot } from "./snapshot.js";
 
 const clip = (s: string | undefined) => (s === undefined ? "<missing>" : s.length > 300 ? s.slice(0, 300) + `…(${s.length} chars)` : s);
 
@@ -19,4 +22,19 @@ export function expectSameSnapshot(actual: Snapshot, expected: Snapshot, label =
     if (i >= 0) problems.push(`${name}: row ${i} differs\n  got:      ${clip(got[i])}\n  expected: ${clip(rows[i])}`);
   }
   expect(problems, `${label}: rows`).toEqual([]);
+}
+
+/**
+ * Restores an SQL dump with the sqlite3 CLI and asserts that it equals the object's database:
+ * schema, sqlite_sequence and every value of every table, by type and bits.
+ */
+export async function expectSqlite3RestoresObject(obj: HostObject, dump: Uint8Array): Promise<void> {
+  const src = doBackend(obj);
+  const plans = await planTables(src);
+  const db = restoreWithSqlite3(dump);
+  try {
+    expectSameSnapshot(await takeSnapshot(db.backend, plans), await takeSnapshot(src, plans), "sqlite3");
+  } finally {
+    db.dispose();
+  }
 }

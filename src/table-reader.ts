@@ -6,8 +6,10 @@ import {
   blobFraming,
   encodeValue,
   encodeValueOrDefer,
+  fromHex,
   sqlNeedsHexText,
   rendersBlobsInSql,
+  type SqlTextCheck,
   rowBytesExpr,
   textSlicing,
 } from "./value-encoders.js";
@@ -48,8 +50,12 @@ export class TableReader {
    * The row's line for {@link #readConcatenated}, without the row-size guard of
    * {@link #deferredLineExpr} (~12% of the render): a row too large for SQLite fails the query
    * (SQLITE_TOOBIG), and the batch is then read by {@link #readRows}, which keeps the guard.
+   * SQL-encoded text is checked for NUL only; a batch that shows a CR is read again with
+   * {@link #carefulConcatLineExpr}, which then serves the rest of the table.
    */
-  readonly #concatLineExpr: string;
+  #concatLineExpr: string;
+  /** {@link #concatLineExpr} checking SQL-encoded text for CR as well; null when no value is SQL-encoded. */
+  #carefulConcatLineExpr: string | null;
   /**
    * SQL counting the row's blobs that the line carries as marked hex; null when it carries none, or
    * when the marks need no counting because no text can hold one (see the constructor).
@@ -79,11 +85,12 @@ export class TableReader {
     // turned into base64 in JavaScript (see #expandBlobs), when every such column uses one encoding.
     const jsBlobs = this.#pieces.filter((p): p is Extract<Piece, { kind: "column" }> => p.kind === "column" && !rendersBlobsInSql(p.encoding));
     const markBlobs = jsBlobs.length > 0 && jsBlobs.every((p) => p.encoding === jsBlobs[0]!.encoding);
-    const value = (p: Extract<Piece, { kind: "column" }>) =>
+    const value = (p: Extract<Piece, { kind: "column" }>, textCheck: SqlTextCheck) =>
       p.ref === intKey
         ? `CAST(${p.ref} AS TEXT)`
-        : `(${encodeValue(p.ref, p.encoding, markBlobs && !rendersBlobsInSql(p.encoding) ? `char(1) || hex(${p.ref}) || char(1)` : undefined)})`;
-    const concat = this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? value(p) : `(${p.sql})`)).join(" || ");
+        : `(${encodeValue(p.ref, p.encoding, markBlobs && !rendersBlobsInSql(p.encoding) ? `char(1) || hex(${p.ref}) || char(1)` : undefined, textCheck)})`;
+    const lineFor = (textCheck: SqlTextCheck) =>
+      this.#pieces.map((p) => (p.kind === "text" ? sqlString(p.text) : p.kind === "column" ? value(p, textCheck) : `(${p.sql})`)).join(" || ") || "''";
     // In JSON, text cannot hold a mark (json_quote writes U+0001 as \u0001): when the rest of the
     // template and the row separator are literal text without one, every mark is a blob's, and
     // counting blobs per row in SQL (a typeof per column, ~5% of NDJSON) is not needed.
@@ -96,9 +103,12 @@ export class TableReader {
     this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
     const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
-    const line = concat === "" ? "''" : concat;
+    const line = lineFor("nul-and-cr");
     this.#deferredLineExpr = `CASE WHEN (${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}${noJsBlobs ? ` AND ${noJsBlobs}` : ""} THEN ${line} END`;
-    this.#concatLineExpr = noJsBlobs ? `CASE WHEN ${noJsBlobs} THEN ${line} END` : line;
+    const concatLine = (l: string) => (noJsBlobs ? `CASE WHEN ${noJsBlobs} THEN ${l} END` : l);
+    const sqlEncoded = this.#pieces.some((p) => p.kind === "column" && p.encoding === "sql" && p.ref !== intKey);
+    this.#concatLineExpr = concatLine(sqlEncoded ? lineFor("nul") : line);
+    this.#carefulConcatLineExpr = sqlEncoded ? concatLine(line) : null;
     this.#concat = !table.withoutRowid && keyColumns.length === 1;
   }
 
@@ -124,8 +134,11 @@ export class TableReader {
     const limit = Math.max(1, Math.min(maxRows, Math.floor(maxBytes / this.#charsPerRow)));
     const { where, bindings } = this.#keyCondition(after, ">");
     const blobSum = this.#blobCountExpr ?? "0";
+    // group_concat takes the rows in the order the subquery yields them, which is key order (its
+    // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
+    // again: ~25% of the render (bench/README.md). The format tests compare rows in key order.
     const query =
-      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), group_concat(line, ${sqlString(this.#separator)} ORDER BY k) ` +
+      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), group_concat(line, ${sqlString(this.#separator)}) ` +
       `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
     let row: SqlStorageValue[] | undefined;
     try {
@@ -136,6 +149,11 @@ export class TableReader {
     if (!row) return null;
     const [count, lines, last, blobCount, text] = row as [number, number, string | null, number | null, string | null];
     if (count === 0) return { text: "", rows: 0, last: after, done: true };
+    if (this.#carefulConcatLineExpr !== null && text?.includes("\r")) {
+      this.#concatLineExpr = this.#carefulConcatLineExpr;
+      this.#carefulConcatLineExpr = null;
+      return this.#readConcatenated(after, maxRows, maxBytes, first);
+    }
     let out: string | null = text ?? "";
     const blobs = this.#blobCountExpr === null ? null : (blobCount ?? 0);
     if (lines !== count || this.#hasBlobs(out, blobs)) {
@@ -270,17 +288,6 @@ export class TableReader {
     const where = key.length === 1 ? ` WHERE ${this.#keys[0]} ${op} ${params[0]}` : ` WHERE (${this.#keys.join(", ")}) ${op} (${params.join(", ")})`;
     return { where, bindings };
   }
-}
-
-/** Bytes of upper-case hex text, as SQLite's `hex()` writes it. */
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) {
-    const hi = hex.charCodeAt(2 * i);
-    const lo = hex.charCodeAt(2 * i + 1);
-    out[i] = ((hi > 57 ? hi - 55 : hi - 48) << 4) | (lo > 57 ? lo - 55 : lo - 48);
-  }
-  return out;
 }
 
 /** SQL string literal. */

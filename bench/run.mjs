@@ -7,9 +7,11 @@
  *   npm run bench -- --rows 200000,1000000 --formats sql --no-naive
  *   npm run bench -- --smoke            CI: small sizes, asserts the suite still runs (< 1 min)
  *   npm run bench -- --profile          also runs the phase profile ("where the time goes")
+ *   npm run bench -- --r2-inline        local R2 in the object's own workerd process (default: a second one)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
- * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2.
+ * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2,
+ * which by default runs in a second workerd process (bench/r2-process.mjs).
  */
 import { Miniflare } from "miniflare";
 import { execFileSync, execSync } from "node:child_process";
@@ -19,6 +21,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { renderChart } from "./chart.mjs";
+import { startR2Process } from "./r2-process.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -44,6 +47,8 @@ const outDir = opt("out", smoke ? join(ROOT, "bench", ".data", "smoke") : join(R
 const keep = flag("keep");
 const nullSink = flag("null-sink");
 const repeat = Number(opt("repeat", "1"));
+if (flag("r2-inline") && flag("r2-process")) throw new Error("--r2-inline and --r2-process exclude each other");
+const r2Layout = flag("r2-inline") ? "inline" : "process";
 const log = (...a) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s]`, ...a);
 const T0 = performance.now();
 
@@ -52,16 +57,21 @@ const bundle = join(ROOT, "bench", ".data", "host.js");
 await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
 const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
 const persist = { do: join(work, "do"), r2: join(work, "r2") };
+// Process B (local R2) starts first: A's binding needs its address. Each process is told apart
+// by the workerd child that appeared when it started.
+const r2Process = r2Layout === "process" ? await startR2Process({ persist: persist.r2 }) : null;
+const pidB = r2Process ? newWorkerdPid([]) : null;
 const mf = new Miniflare({
   modules: true,
   scriptPath: bundle,
   compatibilityDate: "2025-04-01",
   durableObjects: { BENCH: { className: "BenchHost", useSQLite: true } },
-  r2Buckets: ["DUMPS"],
   durableObjectsPersist: persist.do,
-  r2Persist: persist.r2,
+  ...(r2Process ? { unsafeBindings: [r2Process.bucketBinding("DUMPS")] } : { r2Buckets: ["DUMPS"], r2Persist: persist.r2 }),
 });
 await mf.ready;
+const pidA = newWorkerdPid(pidB ? [pidB] : []);
+log(`local R2: ${r2Layout === "process" ? `second workerd process (pid ${pidB}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`);
 
 async function call(name, route, { method = "GET" } = {}) {
   const res = await mf.dispatchFetch(`http://bench/${encodeURIComponent(name)}/${route}`, { method });
@@ -82,7 +92,7 @@ function findFile(dir, name) {
   return null;
 }
 
-/** workerd child processes of this Node process (Miniflare spawns one). */
+/** workerd child processes of this Node process (Miniflare spawns one per instance). */
 function workerdPids() {
   const pids = [];
   for (const d of readdirSync("/proc")) {
@@ -96,10 +106,28 @@ function workerdPids() {
   }
   return pids;
 }
+/** The one workerd child that is not in `known` (the one the instance just started spawned). */
+function newWorkerdPid(known) {
+  const pids = workerdPids().filter((p) => !known.includes(p));
+  if (pids.length !== 1) throw new Error(`expected one new workerd child, found ${JSON.stringify(pids)} (known ${JSON.stringify(known)})`);
+  return pids[0];
+}
 function rssBytes(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+/**
+ * Time the process's main thread (the one running all JavaScript) was runnable but waited for a
+ * CPU, in ms (/proc/<pid>/schedstat, field 2). With local R2 in its own process, the object's
+ * thread competes with it (and with this Node process) for the cores: wall ≈ CPU + this.
+ */
+function runQueueMs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
   } catch {
     return 0;
   }
@@ -136,9 +164,12 @@ function timeShell(cmd, repeat) {
   return { ms: Math.min(...times), cpuMs: Math.min(...cpus), all: times.map((x) => round(x, 0)) };
 }
 
-/** Runs one export through alarms, with the ping loop and the RSS sampler around it. */
+/**
+ * Runs one export through alarms, with the ping loop and the RSS sampler around it. RSS and CPU
+ * are the object's process's (A); local R2's process (B, `--r2-process`) is reported apart.
+ */
 async function exportRun(name, format) {
-  const pid = workerdPids()[0];
+  const pid = pidA;
   // Idle ping baseline.
   const idle = [];
   for (let i = 0; i < 30; i++) {
@@ -148,12 +179,19 @@ async function exportRun(name, format) {
   }
   const rss0 = rssBytes(pid);
   const rss = [];
-  const sampler = setInterval(() => rss.push(rssBytes(pid)), 50);
+  const rssB0 = pidB ? rssBytes(pidB) : 0;
+  let rssBPeak = rssB0;
+  const sampler = setInterval(() => {
+    rss.push(rssBytes(pid));
+    if (pidB) rssBPeak = Math.max(rssBPeak, rssBytes(pidB));
+  }, 50);
   const q = new URLSearchParams({ format });
   if (tickBudgetMs) q.set("tickBudgetMs", tickBudgetMs);
   if (partSize) q.set("partSize", partSize);
   if (nullSink) q.set("sink", "null");
   const cpu0 = cpuMs(pid);
+  const wait0 = runQueueMs(pid);
+  const cpuB0 = pidB ? cpuMs(pidB) : 0;
   const tStart = performance.now();
   let status;
   try {
@@ -180,6 +218,8 @@ async function exportRun(name, format) {
   }
   const nodeWallMs = performance.now() - tStart;
   const workerdCpuMs = cpuMs(pid) - cpu0;
+  const workerdRunQueueMs = Math.round(runQueueMs(pid) - wait0);
+  const r2ProcessCpuMs = pidB ? cpuMs(pidB) - cpuB0 : null;
   done = true;
   await pinger;
   clearInterval(sampler);
@@ -195,6 +235,8 @@ async function exportRun(name, format) {
     wallMs: result.wallMs,
     nodeWallMs: round(nodeWallMs, 0),
     workerdCpuMs,
+    workerdRunQueueMs,
+    r2ProcessCpuMs,
     outputBytes: bytes,
     outputs: (result.status?.outputs ?? []).map((o) => o.key),
     ticks: ticks.length,
@@ -217,7 +259,13 @@ async function exportRun(name, format) {
       idleP99: round(pct(idle, 99)),
     },
     rssSeriesMiB: rss.filter((_, i) => i % 10 === 0).map((b) => round(b / 2 ** 20, 0)),
-    memory: { rssStartMiB: round(rss0 / 2 ** 20, 1), rssPeakMiB: round(rssPeak / 2 ** 20, 1), growthMiB: round((rssPeak - rss0) / 2 ** 20, 1), samples: rss.length },
+    memory: {
+      rssStartMiB: round(rss0 / 2 ** 20, 1),
+      rssPeakMiB: round(rssPeak / 2 ** 20, 1),
+      growthMiB: round((rssPeak - rss0) / 2 ** 20, 1),
+      samples: rss.length,
+      r2ProcessGrowthMiB: pidB ? round((rssBPeak - rssB0) / 2 ** 20, 1) : null,
+    },
   };
 }
 
@@ -226,7 +274,7 @@ const results = {
   when: new Date().toISOString(),
   mode: smoke ? "smoke" : "full",
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version, sqlite3: execSync("sqlite3 --version").toString().split(" ")[0] },
-  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax },
+  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout },
   sizes: [],
 };
 const failures = [];
@@ -279,14 +327,16 @@ try {
       entry.exports[run] = r;
       if (r.state !== "completed") failures.push(`${format} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
       log(
-        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU), ${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
+        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU, run queue ${r.workerdRunQueueMs} ms` +
+          `${pidB ? `; R2 process CPU ${r.r2ProcessCpuMs} ms, RSS +${r.memory.r2ProcessGrowthMiB} MiB` : ""}), ` +
+          `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
           `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
       );
     }
 
     if (runNaive && rows <= naiveMax) {
       log(`naive baseline (${rows} rows)`);
-      const pid = workerdPids()[0];
+      const pid = pidA;
       const rss0 = rssBytes(pid);
       let peak = rss0;
       const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 50);
@@ -351,6 +401,7 @@ try {
   if (results.sizes.length > 0) writeFileSync(join(outDir, `${stamp}.svg`), renderChart(results));
   log(`wrote ${join(outDir, stamp + ".json")}`);
   await mf.dispose();
+  await r2Process?.mf.dispose();
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
 if (smoke) {

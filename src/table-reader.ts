@@ -99,7 +99,7 @@ export class TableReader {
       !separator.includes("\u0001") &&
       this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes("\u0001") : p.kind === "column" && p.encoding === "json"));
     this.#blobCountExpr =
-      markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `(typeof(${p.ref}) = 'blob')`).join(" + ") || "0" : null;
+      markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `((${p.ref} >= x'') IS TRUE)`).join(" + ") || "0" : null;
     this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
     const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;

@@ -12,6 +12,7 @@
  * - `GET  /result`           the run's counters, ticks and whether the job completed.
  * - `GET  /ping`             a trivial SQL read (the latency probe).
  * - `POST /naive?max=&page=` the naive baseline: LIMIT/OFFSET pages formatted in JS into one string, one put().
+ * - `POST /r2floor?bytes=&partSize=` the time local R2 takes to store that many bytes (nothing rendered).
  * - `POST /profile?format=&rows=&batch=` where the time goes, phase by phase (see README).
  */
 import { DumpEngine } from "../src/index.js";
@@ -262,6 +263,8 @@ export class BenchHost implements DurableObject {
           if (!run) return json({ error: "no run" }, 404);
           return json({ ...run, counters: this.#counters, done: run.completedAt !== null, wallMs: run.completedAt === null ? null : run.completedAt - run.startedAt });
         }
+        case "r2floor":
+          return json(await this.#r2Floor(Number(q("bytes")), Number(q("partSize") ?? 8 * 1024 * 1024)));
         case "naive":
           return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
         case "selfcheck":
@@ -315,6 +318,32 @@ export class BenchHost implements DurableObject {
       results[format] = { chars: reference.length, identical: fast.every((f) => f === reference), hasMarks: reference.includes("\u0001") };
     }
     return results;
+  }
+
+  /**
+   * The floor local R2 sets for any exporter: `bytes` of constant data sent as one multipart upload
+   * in parts of `partSize` (one part in flight while the next is "produced", as the engine does),
+   * completed, then deleted. Nothing is read or rendered, so this is what storing that many bytes
+   * costs in this layout; an export of the same size cannot finish faster.
+   */
+  async #r2Floor(bytes: number, partSize: number) {
+    const key = `floor/${Date.now()}`;
+    const data = new Uint8Array(partSize).fill(0x61);
+    const t0 = Date.now();
+    const upload = await this.#env.DUMPS.createMultipartUpload(key);
+    const parts: R2UploadedPart[] = [];
+    let inFlight: Promise<void> | null = null;
+    for (let n = 1, offset = 0; offset < bytes; n++, offset += partSize) {
+      const body = data.subarray(0, Math.min(partSize, bytes - offset));
+      const sending: Promise<void> = upload.uploadPart(n, body).then((part) => void parts.push(part));
+      if (inFlight) await inFlight;
+      inFlight = sending;
+    }
+    await inFlight;
+    await upload.complete(parts.sort((a, b) => a.partNumber - b.partNumber));
+    const ms = Date.now() - t0;
+    await this.#env.DUMPS.delete(key);
+    return { ms, parts: parts.length };
   }
 
   /**

@@ -324,6 +324,11 @@ try {
       r.vsSqlite3Dump = round(r.wallMs / ref.sql.ms);
       r.vsSqlite3SameFormat = round(r.wallMs / ref[format].ms);
       r.cpuVsSqlite3SameFormat = round(r.workerdCpuMs / ref[format].cpuMs);
+      if (!nullSink && r.state === "completed") {
+        // Local R2's floor for this many bytes, measured right after the export in the same layout.
+        const floor = await call(name, `r2floor?bytes=${r.outputBytes}${partSize ? `&partSize=${partSize}` : ""}`, { method: "POST" });
+        r.r2Floor = { ms: floor.ms, vsSqlite3SameFormat: round(floor.ms / ref[format].ms) };
+      }
       entry.exports[run] = r;
       if (r.state !== "completed") failures.push(`${format} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
       log(
@@ -332,6 +337,7 @@ try {
           `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
           `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
       );
+      if (r.r2Floor) log(`  local R2 floor for the same bytes: ${r.r2Floor.ms} ms (${r.r2Floor.vsSqlite3SameFormat}x sqlite3)`);
     }
 
     if (runNaive && rows <= naiveMax) {

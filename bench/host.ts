@@ -265,6 +265,8 @@ export class BenchHost implements DurableObject {
         }
         case "r2floor":
           return json(await this.#r2Floor(Number(q("bytes")), Number(q("partSize") ?? 8 * 1024 * 1024)));
+        case "realsweep":
+          return json(this.#realSweep(Number(q("per") ?? 1000)));
         case "naive":
           return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
         case "selfcheck":
@@ -318,6 +320,43 @@ export class BenchHost implements DurableObject {
       results[format] = { chars: reference.length, identical: fast.every((f) => f === reference), hasMarks: reference.includes("\u0001") };
     }
     return results;
+  }
+
+  /**
+   * Where SQLite's own decimal conversions of doubles are exact. For every decimal exponent from
+   * -323 to 308, `per` random doubles of that magnitude (both signs) are stored, then counted when
+   * `quote()` writes text that JavaScript's correctly rounding parser reads as another double
+   * (`quoteInexact`), and when SQLite's parser reads JavaScript's shortest round-trip text as another
+   * double (`parseInexact`, what restoring a decimal dump into a Durable Object would do).
+   */
+  #realSweep(per: number) {
+    const sql = this.#ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS real_sweep(e INTEGER, x REAL)");
+    sql.exec("DELETE FROM real_sweep");
+    const random = new Uint32Array(2);
+    for (let e = -323; e <= 308; e++) {
+      for (let i = 0; i < per; i++) {
+        crypto.getRandomValues(random);
+        const mantissa = 1 + ((random[0]! * 2 ** 21 + (random[1]! >>> 11)) / 2 ** 53) * 9;
+        const x = (i % 2 ? -1 : 1) * mantissa * 10 ** e;
+        if (Number.isFinite(x) && x !== 0) sql.exec("INSERT INTO real_sweep VALUES (?, ?)", e, x);
+      }
+    }
+    const quoteInexact: Record<number, number> = {};
+    const parseInexact: Record<number, number> = {};
+    let values = 0;
+    for (const row of sql.exec("SELECT e, x, quote(x) FROM real_sweep").raw()) {
+      const [e, x, quoted] = row as [number, number, string];
+      values++;
+      if (!Object.is(parseFloat(quoted), x)) quoteInexact[e] = (quoteInexact[e] ?? 0) + 1;
+      if (sql.exec("SELECT CAST(? AS REAL) = ? AS same", String(x), x).one().same !== 1) parseInexact[e] = (parseInexact[e] ?? 0) + 1;
+    }
+    const range = (counts: Record<number, number>) => {
+      const exps = Object.keys(counts).map(Number);
+      const inner = (side: number) => exps.filter((e) => Math.sign(e) === side).reduce((a, b) => (side > 0 ? Math.min(a, b) : Math.max(a, b)), side * 999);
+      return { exponents: exps.length, innermostNegative: inner(-1), innermostPositive: inner(1), values: Object.values(counts).reduce((a, b) => a + b, 0) };
+    };
+    return { values, quoteInexact: range(quoteInexact), parseInexact: range(parseInexact) };
   }
 
   /**

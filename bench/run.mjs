@@ -8,6 +8,7 @@
  *   npm run bench -- --smoke            CI: small sizes, asserts the suite still runs (< 1 min)
  *   npm run bench -- --profile          also runs the phase profile ("where the time goes")
  *   npm run bench -- --r2-inline        local R2 in the object's own workerd process (default: a second one)
+ *   npm run bench -- --real-sweep       also measures where SQLite writes doubles exactly (`--real-sweep-per N`)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
  * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2,
@@ -41,6 +42,8 @@ const formats = opt("formats", "sql,csv,ndjson").split(",");
 const naiveMax = Number(opt("naive-max", smoke ? "20000" : "1000000"));
 const runNaive = !flag("no-naive");
 const doProfile = flag("profile");
+const realSweep = flag("real-sweep");
+const realSweepPer = Number(opt("real-sweep-per", "1000"));
 const tickBudgetMs = opt("tick-budget", undefined);
 const partSize = opt("part-size", undefined);
 const outDir = opt("out", smoke ? join(ROOT, "bench", ".data", "smoke") : join(ROOT, "bench", "results"));
@@ -281,6 +284,10 @@ const failures = [];
 try {
   results.selfcheck = await call("selfcheck", "selfcheck", { method: "POST" });
   log(`selfcheck (fast paths == per-row path): ${JSON.stringify(results.selfcheck)}`);
+  if (realSweep) {
+    results.realSweep = await call("realsweep", `realsweep?per=${realSweepPer}`, { method: "POST" });
+    log(`real sweep (where SQLite's decimal conversions of doubles are exact): ${JSON.stringify(results.realSweep)}`);
+  }
   for (const rows of sizes) {
     const name = `db-${rows}`;
     log(`seeding ${rows} rows`);

@@ -7,6 +7,7 @@ import {
   encodeValue,
   encodeValueOrDefer,
   fromHex,
+  realText,
   sqlNeedsHexText,
   rendersBlobsInSql,
   type SqlTextCheck,
@@ -242,6 +243,7 @@ export class TableReader {
       const value = row[i] ?? null;
       if (p.kind === "text") text += p.text;
       else if (typeof value === "string") text += value;
+      else if (typeof value === "number" && p.kind === "column") text += realText(value, p.encoding);
       else if (value instanceof ArrayBuffer && p.kind === "column") {
         const framing = blobFraming(p.encoding);
         text += framing.open + framing.body(new Uint8Array(value)) + framing.close;

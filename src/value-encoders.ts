@@ -20,6 +20,53 @@ function realLiteral(ref: string): string {
 }
 
 /**
+ * SQL condition: a number whose `quote()` is exact. workerd's SQLite writes doubles above ~1e118 or
+ * below ~1e-83 in magnitude with digits that a correctly rounding parser (the sqlite3 CLI,
+ * JavaScript, JSON readers) maps to a neighbouring double, about one value in five; within
+ * [1e-60, 1e100] a sweep of 1.9M values found none (bench/README.md). Every integer but 0 is inside.
+ */
+function quoteIsExact(ref: string): string {
+  return `(${ref} BETWEEN 1e-60 AND 1e100 OR ${ref} BETWEEN -1e100 AND -1e-60)`;
+}
+
+/** SQL condition on a REAL: JavaScript must write it (zeros and ±Infinity, `9.0e+999`, are exact in SQL). */
+function realNeedsJs(ref: string): string {
+  return `NOT ${quoteIsExact(ref)} AND ${ref} <> 0 AND ${ref} NOT IN (9e999, -9e999)`;
+}
+
+/**
+ * Exact text of a double SQLite cannot write ({@link realNeedsJs}) in `encoding`. JSON and CSV get
+ * JavaScript's shortest round-trip form, which correctly rounding parsers read back exactly. SQL
+ * gets an expression instead, because the parsers that read it back are not correctly rounding at
+ * these magnitudes (workerd's SQLite beyond the same bounds; the sqlite3 CLI 3.40 near 1e-308):
+ * the integer significand converted to REAL, then scaled by powers of two no larger than 2^62.
+ * Every step is exact: int64 literals below 2^63, a significand below 2^53, and scaling by powers
+ * of two, whose intermediate results lie between the significand and the value itself.
+ */
+export function realText(value: number, encoding: ValueEncoding): string {
+  if (value === Infinity || value === -Infinity) return value > 0 ? "9.0e+999" : "-9.0e+999";
+  if (Object.is(value, -0)) return "-0.0";
+  if (encoding !== "sql") {
+    const text = String(value);
+    return /[.e]/.test(text) ? text : `${text}.0`;
+  }
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  const high = view.getUint32(0);
+  const biased = (high >>> 20) & 0x7ff;
+  let significand = (BigInt(high & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  let exponent = biased === 0 ? -1074 : biased - 1075;
+  if (biased !== 0) significand |= 1n << 52n;
+  while ((significand & 1n) === 0n) {
+    significand >>= 1n;
+    exponent++;
+  }
+  let expr = `${high >>> 31 ? "-" : ""}CAST(${significand} AS REAL)`;
+  for (let left = Math.abs(exponent); left > 0; left -= 62) expr += `${exponent > 0 ? "*" : "/"}${1n << BigInt(Math.min(left, 62))}`;
+  return `(${expr})`;
+}
+
+/**
  * SQL condition: text a SQL string literal would not carry intact, so the SQL encoding writes it
  * as hex of its bytes. `quote()` stops at the first NUL, and the sqlite3 CLI drops a CR that
  * precedes an LF when it reads a script.
@@ -36,8 +83,14 @@ export function sqlNeedsHexText(ref: string): string {
  */
 export type SqlTextCheck = "nul-and-cr" | "nul";
 
+/** A REAL's exact literal, or NULL when JavaScript must write it. */
+function realOrNull(ref: string): string {
+  return `iif(${realNeedsJs(ref)}, NULL, ${realLiteral(ref)})`;
+}
+
 /**
- * SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`.
+ * SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`, or
+ * NULL when JavaScript must render the value (see {@link encodeValueOrDefer}).
  * `blob`, for JSON and CSV, renders blobs (NULL otherwise does): one `typeof` per value instead of
  * a second CASE around this one, which cost ~10% of CSV/NDJSON exports (bench/README.md).
  */
@@ -47,21 +100,24 @@ export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string,
     case "sql": {
       // Branches by comparison rather than on typeof(): text and blobs sort at or after '', blobs
       // after x'', and only a zero can be -0.0. ~12% less than a CASE on typeof() (bench/README.md).
+      // What is left (reals outside quote()'s exact range) is NULL: JavaScript writes it.
       const hexText = textCheck === "nul" ? `instr(${ref}, char(0)) > 0` : sqlNeedsHexText(ref);
       return (
-        `CASE WHEN ${ref} >= '' THEN iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
+        `CASE WHEN ${ref} IS NULL THEN 'NULL' ` +
+        `WHEN ${ref} >= '' THEN iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
+        `WHEN ${quoteIsExact(ref)} THEN quote(${ref}) ` +
         `WHEN ${ref} = 0 THEN iif(typeof(${ref}) = 'real' AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref})) ` +
-        `ELSE quote(${ref}) END`
+        `WHEN ${ref} IN (9e999, -9e999) THEN quote(${ref}) ELSE NULL END`
       );
     }
     case "json":
       return (
-        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realLiteral(ref)} ` +
+        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realOrNull(ref)} ` +
         `WHEN 'text' THEN json_quote(${ref}) ${blobCase}ELSE 'null' END`
       );
     case "csv":
       return (
-        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realLiteral(ref)} ` +
+        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realOrNull(ref)} ` +
         `WHEN 'text' THEN '"' || replace(${ref}, '"', '""') || '"' ${blobCase}ELSE '' END`
       );
   }
@@ -70,7 +126,8 @@ export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string,
 /**
  * Like {@link encodeValue}, but yields NULL for values JavaScript must render: blobs in encodings
  * that need base64, and values longer than {@link VALUE_SLICE_BYTES}. Small blobs come back as
- * the blob itself so that one query serves the whole row.
+ * the blob itself so that one query serves the whole row, and reals SQLite cannot write exactly as
+ * the number itself (for {@link realText}).
  */
 export function encodeValueOrDefer(ref: string, encoding: ValueEncoding): string {
   const blob = rendersBlobsInSql(encoding)
@@ -79,6 +136,7 @@ export function encodeValueOrDefer(ref: string, encoding: ValueEncoding): string
   return (
     `CASE typeof(${ref}) WHEN 'blob' THEN ${blob} ` +
     `WHEN 'text' THEN iif(octet_length(${ref}) <= ${VALUE_SLICE_BYTES}, ${encodeValue(ref, encoding)}, NULL) ` +
+    `WHEN 'real' THEN iif(${realNeedsJs(ref)}, ${ref}, ${encodeValue(ref, encoding)}) ` +
     `ELSE ${encodeValue(ref, encoding)} END`
   );
 }

@@ -9,7 +9,8 @@ import { readSingleOutput } from "./harness/dump.js";
  * exceeds SQLite's ~2 MB string limit (a 1.2 MB blob is 2.4 MB of hex) fails that batch's query
  * with SQLITE_TOOBIG, and the batch is read again row by row. The output must be byte-identical
  * to the same rows in a WITHOUT ROWID table, which is always read row by row. The same holds for
- * values the concatenated SQL render checks differently (a CR met after many batches, NUL, -0.0).
+ * values the concatenated SQL render checks differently (a CR met after many batches, NUL, -0.0,
+ * doubles JavaScript writes).
  */
 let h: Harness;
 let obj: HostObject;
@@ -20,7 +21,7 @@ beforeAll(async () => {
   const rows = `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) SELECT x,
     CASE x WHEN 1500 THEN randomblob(1200000) WHEN 1501 THEN hex(randomblob(700000)) WHEN 2600 THEN randomblob(900000)
       WHEN 2601 THEN 'a' || char(1) || 'b' WHEN 2700 THEN 'cr' || char(13) || char(10) || 'lf' WHEN 2701 THEN 'nul' || char(0) || 'x'
-      WHEN 2702 THEN -0.0 WHEN 2703 THEN 0.0 WHEN 2704 THEN 0 WHEN 2705 THEN x'' WHEN 2706 THEN '' ELSE 'row ' || x || char(10) || '"q"' END FROM c`;
+      WHEN 2702 THEN -0.0 WHEN 2703 THEN 0.0 WHEN 2704 THEN 0 WHEN 2705 THEN x'' WHEN 2706 THEN '' WHEN 2707 THEN 1.37e236 WHEN 2708 THEN -8.4e-308 ELSE 'row ' || x || char(10) || '"q"' END FROM c`;
   await obj.exec([
     "CREATE TABLE r (id INTEGER PRIMARY KEY, v)",
     `INSERT INTO r ${rows}`,

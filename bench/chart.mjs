@@ -1,6 +1,7 @@
 /**
  * Hand-written SVG chart of a bench result: export wall time against rows, log-log, one line per
- * engine format, the sqlite3 CLI references and the naive baseline. No dependencies.
+ * engine format, the sqlite3 CLI references, the time local R2 alone takes to store the SQL
+ * dump's bytes, and the naive baseline. No dependencies.
  */
 const COLORS = { sql: "#1f77b4", csv: "#2ca02c", ndjson: "#9467bd", naive: "#d62728", ref: "#7f7f7f" };
 
@@ -16,6 +17,8 @@ export function renderChart(results) {
   if (refPts.length) series.push({ label: "sqlite3 .dump", color: COLORS.ref, pts: refPts, dash: "6 4" });
   const csvRef = results.sizes.filter((s) => s.reference?.csv).map((s) => [s.rows, s.reference.csv.ms]);
   if (csvRef.length && formats.includes("csv")) series.push({ label: "sqlite3 -csv", color: COLORS.csv, pts: csvRef, dash: "2 3" });
+  const floorPts = results.sizes.filter((s) => s.exports.sql?.r2Floor).map((s) => [s.rows, s.exports.sql.r2Floor.ms]);
+  if (floorPts.length) series.push({ label: "local R2 floor (SQL bytes)", color: "#ff7f0e", pts: floorPts, dash: "1 3" });
   const naivePts = results.sizes.filter((s) => s.naive?.ok).map((s) => [s.rows, s.naive.ms]);
   if (naivePts.length) series.push({ label: "naive (OFFSET + JS)", color: COLORS.naive, pts: naivePts });
 

@@ -208,7 +208,8 @@ export class JobRunner {
 
   #currentTable(): TableInfo | null {
     const name = this.#record.tables[this.#record.cursor.table];
-    return name === undefined ? null : this.#allTables().find((t) => t.name === name) ?? null;
+    if (name === undefined) return null;
+    return this.#tables ? (this.#tables.find((t) => t.name === name) ?? null) : this.#schema.table(name);
   }
 
   #tableReader(table: TableInfo): TableReader {
@@ -226,9 +227,21 @@ export class JobRunner {
     return this.#tables;
   }
 
+  /**
+   * The formatter's context. `tables` is read on first use only: reading every table's schema costs
+   * a few queries per table, and most calls (row templates, headers) never look at it.
+   */
   #context(): FormatContext {
     const { schema, data } = this.#record.options;
-    return { schema, data, tables: this.#allTables(), tableIndex: this.#record.cursor.written ?? 0 };
+    const allTables = () => this.#allTables();
+    return {
+      schema,
+      data,
+      get tables() {
+        return allTables();
+      },
+      tableIndex: this.#record.cursor.written ?? 0,
+    };
   }
 
   #footerContext(): FooterContext {

@@ -23,7 +23,8 @@ function realLiteral(ref: string): string {
  * SQL condition: a number whose `quote()` is exact. workerd's SQLite writes doubles above ~1e118 or
  * below ~1e-83 in magnitude with digits that a correctly rounding parser (the sqlite3 CLI,
  * JavaScript, JSON readers) maps to a neighbouring double, about one value in five; within
- * [1e-60, 1e100] a sweep of 1.9M values found none (bench/README.md). Every integer but 0 is inside.
+ * [1e-60, 1e100] a sweep found none (`npm run bench -- --real-sweep`, bench/README.md). Every
+ * integer but 0 is inside.
  */
 function quoteIsExact(ref: string): string {
   return `(${ref} BETWEEN 1e-60 AND 1e100 OR ${ref} BETWEEN -1e100 AND -1e-60)`;
@@ -45,7 +46,7 @@ function realNeedsJs(ref: string): string {
  */
 export function realText(value: number, encoding: ValueEncoding): string {
   if (value === Infinity || value === -Infinity) return value > 0 ? "9.0e+999" : "-9.0e+999";
-  if (Object.is(value, -0)) return "-0.0";
+  if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
   if (encoding !== "sql") {
     const text = String(value);
     return /[.e]/.test(text) ? text : `${text}.0`;

@@ -9,6 +9,7 @@
  *   npm run bench -- --profile          also runs the phase profile ("where the time goes")
  *   npm run bench -- --r2-inline        local R2 in the object's own workerd process (default: a second one)
  *   npm run bench -- --real-sweep       also measures where SQLite writes doubles exactly (`--real-sweep-per N`)
+ *   npm run bench -- --warm             keep one object process for all exports (default: a fresh one per format)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
  * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2,
@@ -43,6 +44,7 @@ const naiveMax = Number(opt("naive-max", smoke ? "20000" : "1000000"));
 const runNaive = !flag("no-naive");
 const doProfile = flag("profile");
 const realSweep = flag("real-sweep");
+const warm = flag("warm");
 const realSweepPer = Number(opt("real-sweep-per", "1000"));
 const tickBudgetMs = opt("tick-budget", undefined);
 const partSize = opt("part-size", undefined);
@@ -64,16 +66,31 @@ const persist = { do: join(work, "do"), r2: join(work, "r2") };
 // by the workerd child that appeared when it started.
 const r2Process = r2Layout === "process" ? await startR2Process({ persist: persist.r2 }) : null;
 const pidB = r2Process ? newWorkerdPid([]) : null;
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: bundle,
-  compatibilityDate: "2025-04-01",
-  durableObjects: { BENCH: { className: "BenchHost", useSQLite: true } },
-  durableObjectsPersist: persist.do,
-  ...(r2Process ? { unsafeBindings: [r2Process.bucketBinding("DUMPS")] } : { r2Buckets: ["DUMPS"], r2Persist: persist.r2 }),
-});
-await mf.ready;
-const pidA = newWorkerdPid(pidB ? [pidB] : []);
+/** The object's process (A): a Miniflare instance over the persisted Durable Object data. */
+let mf = null;
+let pidA = null;
+/**
+ * Starts process A, or restarts it: the objects keep their databases (persisted on disk) and come
+ * back cold, with nothing in memory, as an object woken by its alarm does.
+ */
+async function startHost() {
+  const known = pidB ? [pidB] : [];
+  if (mf) {
+    known.push(pidA);
+    await mf.dispose();
+  }
+  mf = new Miniflare({
+    modules: true,
+    scriptPath: bundle,
+    compatibilityDate: "2025-04-01",
+    durableObjects: { BENCH: { className: "BenchHost", useSQLite: true } },
+    durableObjectsPersist: persist.do,
+    ...(r2Process ? { unsafeBindings: [r2Process.bucketBinding("DUMPS")] } : { r2Buckets: ["DUMPS"], r2Persist: persist.r2 }),
+  });
+  await mf.ready;
+  pidA = newWorkerdPid(known);
+}
+await startHost();
 log(`local R2: ${r2Layout === "process" ? `second workerd process (pid ${pidB}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`);
 
 async function call(name, route, { method = "GET" } = {}) {
@@ -277,7 +294,7 @@ const results = {
   when: new Date().toISOString(),
   mode: smoke ? "smoke" : "full",
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version, sqlite3: execSync("sqlite3 --version").toString().split(" ")[0] },
-  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout },
+  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout, freshProcessPerFormat: !warm },
   sizes: [],
 };
 const failures = [];
@@ -321,7 +338,10 @@ try {
     log(`sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms (CPU ${ref.sql.cpuMs}), -csv ${ref.csv.ms.toFixed(0)} ms (CPU ${ref.csv.cpuMs}), -json ${ref.ndjson.ms.toFixed(0)} ms (CPU ${ref.ndjson.cpuMs})`);
 
     for (const [run, format] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
-      log(`export ${run} (${rows} rows)`);
+      // Each format's first export starts in a fresh object process, so that its memory growth is
+      // the export's own (page cache, buffers, heap) and not what seeding or the last export left.
+      if (!warm && run === format) await startHost();
+      log(`export ${run} (${rows} rows)${!warm && run === format ? `, fresh object process (pid ${pidA})` : ""}`);
       const r = await exportRun(name, format);
       if (r.skipped) {
         log(`  skipped: ${r.skipped}`);
@@ -350,7 +370,8 @@ try {
     }
 
     if (runNaive && rows <= naiveMax) {
-      log(`naive baseline (${rows} rows)`);
+      if (!warm) await startHost();
+      log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}`);
       const pid = pidA;
       const rss0 = rssBytes(pid);
       let peak = rss0;

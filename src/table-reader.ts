@@ -6,7 +6,7 @@ import {
   blobFraming,
   encodeValue,
   encodeValueOrDefer,
-  fromHex,
+  hexToBase64,
   realText,
   sqlNeedsHexText,
   rendersBlobsInSql,
@@ -182,7 +182,13 @@ export class TableReader {
     let rows = 0;
     let lastRow: SqlStorageValue[] | null = null;
     let slow: { prefix: string; key: KeyPart[]; index: number }[] | null = null;
-    for (const row of this.#sql.exec(query, ...bindings, maxRows).raw()) {
+    // The LIMIT follows the row size seen so far, so that few rows are read past maxBytes: those are
+    // read and dropped, because a cursor left unfinished keeps its statement active, and an active
+    // statement makes DDL on the connection fail (DROP TABLE: SQLITE_LOCKED).
+    const limit = this.#charsPerRow > 0 ? Math.max(1, Math.min(maxRows, Math.ceil(maxBytes / this.#charsPerRow))) : maxRows;
+    let full = false;
+    for (const row of this.#sql.exec(query, ...bindings, limit).raw()) {
+      if (full) continue;
       let line = row[row.length - 1];
       if (typeof line === "string") {
         const blobs = this.#blobCountExpr === null ? null : (row[row.length - 2] as number);
@@ -199,10 +205,10 @@ export class TableReader {
       text += separator + line;
       chars += separator.length + line.length;
       rows++;
-      if (chars >= maxBytes) break;
+      full = chars >= maxBytes;
     }
     const last = lastRow === null ? after : keyFromRow(lastRow, this.#keys.length);
-    if (slow === null) return { text, rows, last, done: rows < maxRows && chars < maxBytes };
+    if (slow === null) return { text, rows, last, done: rows < limit && !full };
     let out = "";
     for (const s of slow) {
       out += s.prefix + this.#renderSlow(s.key);
@@ -210,7 +216,7 @@ export class TableReader {
       if (out.length >= maxBytes) return { text: out, rows: s.index + 1, last: s.key, done: false };
     }
     out += text;
-    return { text: out, rows, last, done: rows < maxRows && out.length < maxBytes };
+    return { text: out, rows, last, done: rows < limit && !full && out.length < maxBytes };
   }
 
   /** Whether rendered text carries marked blobs; `count` is their number when SQL counted them. */
@@ -228,7 +234,8 @@ export class TableReader {
     if (count === null ? parts.length % 2 === 0 : parts.length !== 2 * count + 1) return null;
     const framing = this.#blobFraming!;
     let out = parts[0]!;
-    for (let i = 1; i < parts.length; i += 2) out += framing.open + framing.body(fromHex(parts[i]!)) + framing.close + parts[i + 1]!;
+    // Marked blobs are always those of a base64 encoding (JSON, CSV): SQL writes its own in SQLite.
+    for (let i = 1; i < parts.length; i += 2) out += framing.open + hexToBase64(parts[i]!) + framing.close + parts[i + 1]!;
     return out;
   }
 

@@ -182,6 +182,19 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+const nativeSetFromHex = (Uint8Array.prototype as unknown as { setFromHex?: (this: Uint8Array, hex: string) => unknown }).setFromHex;
+/** Reused by {@link hexToBase64}: one small ArrayBuffer per blob made the process's memory grow with the export's size. */
+let hexScratch = new Uint8Array(4096);
+
+/** Standard base64 of the bytes that upper-case hex text stands for. */
+export function hexToBase64(hex: string): string {
+  if (!nativeSetFromHex || !nativeToBase64) return toBase64(fromHex(hex));
+  const length = hex.length >> 1;
+  if (hexScratch.length < length) hexScratch = new Uint8Array(length);
+  nativeSetFromHex.call(hexScratch, hex);
+  return nativeToBase64.call(hexScratch.subarray(0, length));
+}
+
 /** Standard base64 (RFC 4648, with padding). */
 export function toBase64(bytes: Uint8Array): string {
   if (nativeToBase64) return nativeToBase64.call(bytes);

@@ -19,6 +19,8 @@ import type { DumpEngineOptions, DumpStatus, StartOptions, TickResult } from "./
 /** A failed tick is retried this many times (with backoff) before the job fails. */
 const MAX_ATTEMPTS = 6;
 const RETRY_BASE_MS = 2_000;
+/** At most this long past `tickBudgetMs` a tick runs on to end near a part boundary (see JobRunner.run). */
+const MAX_TICK_GRACE_MS = 1_000;
 const RETRY_MAX_MS = 120_000;
 
 /** Name of the engine's own wake-up in its {@link AlarmScheduler}. */
@@ -235,7 +237,7 @@ export class DumpEngine {
       return { jobId: job.id, state: job.state, more: true };
     }
     // If the object is evicted mid-tick, this wake-up brings the job back.
-    await this.#scheduler.schedule(ENGINE_WAKE, now + this.#options.tickBudgetMs + RETRY_BASE_MS);
+    await this.#scheduler.schedule(ENGINE_WAKE, now + this.#options.tickBudgetMs + this.#tickGraceMs() + RETRY_BASE_MS);
     let state = job.state;
     try {
       state = await this.#advance(job, now + this.#options.tickBudgetMs);
@@ -282,6 +284,11 @@ export class DumpEngine {
     else await this.#scheduler.cancel(ENGINE_WAKE);
   }
 
+  /** How long a tick may run past its budget to end near a part boundary: half the budget, at most 1 s. */
+  #tickGraceMs(): number {
+    return Math.min(this.#options.tickBudgetMs / 2, MAX_TICK_GRACE_MS);
+  }
+
   /** Runs the job until the deadline, saving checkpoints; returns its state after the tick. */
   async #advance(record: JobRecord, deadline: number): Promise<JobRecord["state"]> {
     const formatter = this.#formatter(record.format);
@@ -296,7 +303,7 @@ export class DumpEngine {
       now: this.#options.now,
     });
     for (;;) {
-      await runner.run(deadline);
+      await runner.run(deadline, deadline + this.#tickGraceMs());
       if (record.cursor.step !== "finish") break;
       // Saved before completing, so that an attempt cut off after complete() can tell it happened.
       // Not counted as progress: a completion that keeps failing must exhaust its retries.

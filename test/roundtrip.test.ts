@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createHarness, type Harness } from "./harness/miniflare.js";
+import type { Harness } from "./harness/miniflare.js";
 import type { HostObject } from "./harness/host-client.js";
-import { CORPUS_FTS5_PROBES, CORPUS_FTS5_TABLES, CORPUS_PROBES, corpusStatements } from "./harness/corpus.js";
-import { doBackend, type SqlBackend } from "./harness/backends.js";
-import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
+import { CORPUS_FTS5_PROBES, CORPUS_FTS5_TABLES, CORPUS_PROBES } from "./harness/corpus.js";
+import { corpusObject } from "./harness/corpus-object.js";
+import type { SqlBackend } from "./harness/backends.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
 import { expectSameSnapshot } from "./harness/compare.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
@@ -31,15 +32,7 @@ describe("SQL dump round trip of the tricky corpus", () => {
   let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(corpusStatements());
-    // Tiny ticks: every clock read advances 1 s, so a 100 ms budget allows one step per tick.
-    await obj.config({ tickBudgetMs: 100, clockStepMs: CLOCK_STEP_MS });
-    await obj.mode("manual");
-    src = doBackend(obj);
-    plans = await planTables(src);
-    source = await takeSnapshot(src, plans);
+    ({ h, obj, src, plans, source } = await corpusObject(CLOCK_STEP_MS));
   });
   afterAll(async () => {
     await h?.dispose();

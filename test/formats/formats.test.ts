@@ -2,13 +2,12 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DumpManifest } from "../../src/manifest.js";
 import type { StartOptions } from "../../src/types.js";
-import { doBackend } from "../harness/backends.js";
-import { corpusStatements } from "../harness/corpus.js";
+import { corpusObject } from "../harness/corpus-object.js";
 import { runToCompletion } from "../harness/drive.js";
 import { HostError, type HostObject } from "../harness/host-client.js";
-import { createHarness, type Harness } from "../harness/miniflare.js";
+import type { Harness } from "../harness/miniflare.js";
 import { restoreWithSqlite3 } from "../harness/restore.js";
-import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "../harness/snapshot.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "../harness/snapshot.js";
 import { compareTable, expectExactBigIntegers, jsonRows, parseCsv, parseNdjson, readOutputs } from "./exports.js";
 import { parseExactJson } from "./exact-json.js";
 
@@ -22,14 +21,7 @@ describe("CSV, JSON and NDJSON exports of the tricky corpus, in tiny ticks with 
   let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(corpusStatements());
-    await obj.config({ tickBudgetMs: 100, clockStepMs: 1000 });
-    await obj.mode("manual");
-    const src = doBackend(obj);
-    plans = await planTables(src);
-    source = await takeSnapshot(src, plans);
+    ({ h, obj, plans, source } = await corpusObject(1000));
   });
   afterAll(async () => {
     await h?.dispose();

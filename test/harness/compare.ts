@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { doBackend } from "./backends.js";
 import type { HostObject } from "./host-client.js";
-import { restoreWithSqlite3 } from "./restore.js";
+import { restoreWithSqlite3, restoreWithSqlJs, type Restored } from "./restore.js";
 import { planTables, takeSnapshot, type Snapshot } from "./snapshot.js";
 
 const clip = (s: string | undefined) => (s === undefined ? "<missing>" : s.length > 300 ? s.slice(0, 300) + `…(${s.length} chars)` : s);
@@ -29,11 +29,20 @@ export function expectSameSnapshot(actual: Snapshot, expected: Snapshot, label =
  * schema, sqlite_sequence and every value of every table, by type and bits.
  */
 export async function expectSqlite3RestoresObject(obj: HostObject, dump: Uint8Array): Promise<void> {
-  const src = doBackend(obj);
-  const plans = await planTables(src);
-  const db = restoreWithSqlite3(dump);
+  await expectRestoredEqualsObject(obj, restoreWithSqlite3(dump), "sqlite3");
+}
+
+/** The same as {@link expectSqlite3RestoresObject}, restored by sql.js (no FTS5 in its stock build). */
+export async function expectSqlJsRestoresObject(obj: HostObject, dump: Uint8Array): Promise<void> {
+  await expectRestoredEqualsObject(obj, await restoreWithSqlJs(dump), "sql.js");
+}
+
+/** Asserts that a restored database equals the object's, then disposes of it. */
+async function expectRestoredEqualsObject(obj: HostObject, db: Restored, label: string): Promise<void> {
   try {
-    expectSameSnapshot(await takeSnapshot(db.backend, plans), await takeSnapshot(src, plans), "sqlite3");
+    const src = doBackend(obj);
+    const plans = await planTables(src);
+    expectSameSnapshot(await takeSnapshot(db.backend, plans), await takeSnapshot(src, plans), label);
   } finally {
     db.dispose();
   }

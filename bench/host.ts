@@ -509,56 +509,47 @@ export class BenchHost implements DurableObject {
         },
       );
     });
-    // 3. the engine's read(): SQL render (with its row-size guard) + JS concat of each batch
-    await time("readRender", async () => {
+    /** Reads the whole table through the engine's TableReader, handing each batch's text to `onText`, with a yield between batches. */
+    const readByReader = async (onText: (text: string) => void) => {
       let key = null;
-      let first = true;
-      for (;;) {
+      for (let first = true; ; first = false) {
         const b = reader.read(key, batch, 1024 * 1024, first);
-        first = false;
         key = b.last;
-        totalChars += b.text.length;
-        batches++;
+        onText(b.text);
         await yieldNow();
         if (b.done) break;
       }
-    });
+    };
+    // 3. the engine's read(): SQL render (with its row-size guard) + JS concat of each batch
+    await time("readRender", () =>
+      readByReader((text) => {
+        totalChars += text.length;
+        batches++;
+      }),
+    );
     await time("yieldsOnly", async () => {
       for (let i = 0; i < batches; i++) await yieldNow();
     });
-    // 4. read() + TextEncoder.encode (what the engine does today) + copy into the part buffer
-    await time("readEncodeCopy", async () => {
-      let key = null;
-      let first = true;
-      let fill = 0;
-      for (;;) {
-        const b = reader.read(key, batch, 1024 * 1024, first);
-        first = false;
-        key = b.last;
-        const bytes = encoder.encode(b.text);
+    // 4. read() + TextEncoder.encode (what the engine did before) + copy into the part buffer
+    let fill = 0;
+    await time("readEncodeCopy", () =>
+      readByReader((text) => {
+        const bytes = encoder.encode(text);
         totalBytes += bytes.length;
-        let off = 0;
-        while (off < bytes.length) {
+        for (let off = 0; off < bytes.length; ) {
           const take = Math.min(partBuf.length - fill, bytes.length - off);
           partBuf.set(bytes.subarray(off, off + take), fill);
           fill += take;
           off += take;
           if (fill === partBuf.length) fill = 0;
         }
-        await yieldNow();
-        if (b.done) break;
-      }
-    });
+      }),
+    );
     // 5. read() + encodeInto straight into the part buffer
-    await time("readEncodeInto", async () => {
-      let key = null;
-      let first = true;
-      let fill = 0;
-      for (;;) {
-        const b = reader.read(key, batch, 1024 * 1024, first);
-        first = false;
-        key = b.last;
-        let rest = b.text;
+    fill = 0;
+    await time("readEncodeInto", () =>
+      readByReader((text) => {
+        let rest = text;
         for (;;) {
           const r = encoder.encodeInto(rest, partBuf.subarray(fill));
           fill += r.written;
@@ -566,10 +557,8 @@ export class BenchHost implements DurableObject {
           rest = rest.slice(r.read);
           fill = 0; // part full: would upload here
         }
-        await yieldNow();
-        if (b.done) break;
-      }
-    });
+      }),
+    );
     // 6. SHA-256 of full parts (the engine hashes every part)
     const fullParts = Math.max(1, Math.floor(totalBytes / partBuf.length));
     await time("sha256PerPart", async () => {

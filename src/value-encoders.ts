@@ -164,26 +164,12 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /**
- * The TC39 hex and base64 methods of `Uint8Array`, native in current workerd (V8) and ~10× faster
+ * The TC39 hex and base64 methods of `Uint8Array`, native in current workerd (V8) and much faster
  * than the JavaScript fallbacks below; older runtimes lack them.
  */
-const nativeFromHex = (Uint8Array as unknown as { fromHex?: (hex: string) => Uint8Array }).fromHex?.bind(Uint8Array);
-const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
-
-/** Bytes of upper-case hex text, as SQLite's `hex()` writes it. */
-export function fromHex(hex: string): Uint8Array {
-  if (nativeFromHex) return nativeFromHex(hex);
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) {
-    const hi = hex.charCodeAt(2 * i);
-    const lo = hex.charCodeAt(2 * i + 1);
-    out[i] = ((hi > 57 ? hi - 55 : hi - 48) << 4) | (lo > 57 ? lo - 55 : lo - 48);
-  }
-  return out;
-}
-
 const nativeSetFromHex = (Uint8Array.prototype as unknown as { setFromHex?: (this: Uint8Array, hex: string) => unknown }).setFromHex;
-/** Reused by {@link hexToBase64}: one small ArrayBuffer per blob made the process's memory grow with the export's size. */
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
+/** Decoding buffer reused by {@link hexToBase64}, rather than an ArrayBuffer per blob. */
 let hexScratch = new Uint8Array(4096);
 
 /** Standard base64 of the bytes that upper-case hex text stands for. */
@@ -193,6 +179,17 @@ export function hexToBase64(hex: string): string {
   if (hexScratch.length < length) hexScratch = new Uint8Array(length);
   nativeSetFromHex.call(hexScratch, hex);
   return nativeToBase64.call(hexScratch.subarray(0, length));
+}
+
+/** Bytes of upper-case hex text, as SQLite's `hex()` writes it (for runtimes without `setFromHex`). */
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const hi = hex.charCodeAt(2 * i);
+    const lo = hex.charCodeAt(2 * i + 1);
+    out[i] = ((hi > 57 ? hi - 55 : hi - 48) << 4) | (lo > 57 ? lo - 55 : lo - 48);
+  }
+  return out;
 }
 
 /** Standard base64 (RFC 4648, with padding). */

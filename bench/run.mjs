@@ -133,11 +133,16 @@ function newWorkerdPid(known) {
   return pids[0];
 }
 function rssBytes(pid) {
+  return rssParts(pid).rss;
+}
+/** Resident bytes of a process: all of it, and its anonymous (heap) and file-backed (code) parts. */
+function rssParts(pid) {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, file: 0 };
   }
 }
 /**
@@ -197,12 +202,16 @@ async function exportRun(name, format) {
     await call(name, "ping");
     idle.push(performance.now() - t);
   }
-  const rss0 = rssBytes(pid);
+  const parts0 = rssParts(pid);
+  const rss0 = parts0.rss;
   const rss = [];
+  let peakParts = parts0;
   const rssB0 = pidB ? rssBytes(pidB) : 0;
   let rssBPeak = rssB0;
   const sampler = setInterval(() => {
-    rss.push(rssBytes(pid));
+    const parts = rssParts(pid);
+    rss.push(parts.rss);
+    if (parts.rss > peakParts.rss) peakParts = parts;
     if (pidB) rssBPeak = Math.max(rssBPeak, rssBytes(pidB));
   }, 50);
   const q = new URLSearchParams({ format });
@@ -283,6 +292,9 @@ async function exportRun(name, format) {
       rssStartMiB: round(rss0 / 2 ** 20, 1),
       rssPeakMiB: round(rssPeak / 2 ** 20, 1),
       growthMiB: round((rssPeak - rss0) / 2 ** 20, 1),
+      // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
+      anonGrowthMiB: round((peakParts.anon - parts0.anon) / 2 ** 20, 1),
+      fileGrowthMiB: round((peakParts.file - parts0.file) / 2 ** 20, 1),
       samples: rss.length,
       r2ProcessGrowthMiB: pidB ? round((rssBPeak - rssB0) / 2 ** 20, 1) : null,
     },
@@ -364,7 +376,7 @@ try {
         `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU, run queue ${r.workerdRunQueueMs} ms` +
           `${pidB ? `; R2 process CPU ${r.r2ProcessCpuMs} ms, RSS +${r.memory.r2ProcessGrowthMiB} MiB` : ""}), ` +
           `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
-          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
+          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB (anon +${r.memory.anonGrowthMiB}, file +${r.memory.fileGrowthMiB}), class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
       );
       if (r.r2Floor) log(`  local R2 floor for the same bytes: ${r.r2Floor.ms} ms (${r.r2Floor.vsSqlite3SameFormat}x sqlite3)`);
     }

@@ -305,6 +305,7 @@ export class DumpEngine {
     for (;;) {
       await runner.run(deadline, deadline + this.#tickGraceMs());
       if (record.cursor.step !== "finish") break;
+      await runner.uploadLastPart();
       // Saved before completing, so that an attempt cut off after complete() can tell it happened.
       // Not counted as progress: a completion that keeps failing must exhaust its retries.
       if (!(await this.#checkpoint(record, runner.writer, false))) return "aborted";

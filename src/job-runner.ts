@@ -16,10 +16,10 @@ const SLICE_MS = 20;
  */
 const MAX_SLICE_CHARS = 512 * 1024;
 /**
- * Characters one query renders at most; a slice runs several. V8 allocates a string above 128 KiB
- * as a large object, which only a full collection frees: with 512 Ki per query the heap grew with
- * the export (bench, 5M rows NDJSON: RSS +146 MiB, V8 heap 60 MiB used, all garbage). Below it, a
- * batch's text dies young.
+ * Characters (or UTF-8 bytes) one query renders at most; a slice runs several. V8 allocates a
+ * string above 128 KiB as a large object, which only a full collection frees: with 512 Ki per
+ * query the heap grew with the export (bench, 5M rows NDJSON: RSS +146 MiB, V8 heap 60 MiB used,
+ * all garbage). Below it, a batch's text dies young.
  */
 const MAX_BATCH_CHARS = 96 * 1024;
 const MIN_BATCH_ROWS = 16;
@@ -80,24 +80,35 @@ export class JobRunner {
     await this.#writer?.settle();
   }
 
-  /** Completes the open upload (the record must have been saved at the "finish" step first). */
+  /**
+   * Uploads the bytes not uploaded yet as the object's last part, at the "finish" step. It comes
+   * before the checkpoint that precedes {@link finish}, so that this checkpoint holds no tail (it
+   * wrote up to a whole part into storage) and yet records every part.
+   */
+  async uploadLastPart(): Promise<void> {
+    await this.#writer?.finish();
+  }
+
+  /**
+   * Completes the open upload. The record must have been saved after {@link uploadLastPart}: an
+   * attempt cut off after complete() then finds every part, and the completed object, next time.
+   */
   async finish(): Promise<void> {
     const record = this.#record;
     const upload = record.upload;
     const writer = this.#writer;
     if (!upload || !writer) throw new Error("durable-dump: finish without an open upload");
-    let parts;
+    const parts = [...writer.parts];
     try {
-      parts = await writer.finish();
       await this.#deps.bucket.resumeMultipartUpload(upload.key, upload.uploadId).complete(parts.map(({ partNumber, etag }) => ({ partNumber, etag })));
     } catch (error) {
       // An earlier attempt may have completed the upload and been cut off before saving that.
       const head = await this.#deps.bucket.head(upload.key);
       if (head?.customMetadata?.[JOB_METADATA_KEY] !== record.id || head.size !== writer.bytes) throw error;
-      parts = await writer.describeFinal();
     }
     record.outputs.push({ key: upload.key, table: upload.table, bytes: writer.bytes, parts });
     record.upload = null;
+    writer.release();
     this.#writer = null;
     if (this.#formatter.objectPerTable) this.#nextTable();
     else record.cursor.step = "done";
@@ -197,10 +208,10 @@ export class JobRunner {
     this.#batchRows = Math.max(MIN_BATCH_ROWS, Math.min(MAX_BATCH_ROWS, scaled, this.#batchRows * 2));
   }
 
-  async #write(text: string): Promise<void> {
-    if (text === "") return;
+  async #write(text: string | Uint8Array): Promise<void> {
+    if (text.length === 0) return;
     if (!this.#writer) throw new Error("durable-dump: write without an open upload");
-    await this.#writer.writeText(text);
+    await (typeof text === "string" ? this.#writer.writeText(text) : this.#writer.write(text));
   }
 
   async #openUpload(): Promise<void> {

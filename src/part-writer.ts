@@ -1,4 +1,5 @@
 import { DumpError } from "./errors.js";
+import { freeArrayBuffer } from "./free-array-buffer.js";
 import type { GzipStage } from "./gzip-stage.js";
 
 /** R2 accepts at most this many parts in one multipart upload. */
@@ -32,9 +33,9 @@ export interface TailChunk {
 export class PartWriter {
   readonly #upload: R2MultipartUpload;
   readonly #partSize: number;
-  #buffer: Uint8Array;
+  #buffer: Uint8Array<ArrayBuffer>;
   /** The other part buffer: free again once the upload in flight resolved. */
-  #spare: Uint8Array | null = null;
+  #spare: Uint8Array<ArrayBuffer> | null = null;
   /** Upload of the last full part while it has not resolved; the part is recorded when it does. */
   #inflight: { done: Promise<void>; size: number } | null = null;
   #failed: { error: unknown } | null = null;
@@ -123,22 +124,24 @@ export class PartWriter {
     }
   }
 
-  /** Uploads the tail as the last part (if any) and returns every part. */
-  async finish(): Promise<PartRecord[]> {
+  /**
+   * Uploads the tail as the last part (an empty part for an empty object). Does nothing when an
+   * earlier call did it: the tail is empty then and the parts are recorded.
+   */
+  async finish(): Promise<void> {
     await this.settle();
     if (this.#length > 0 || this.#parts.length === 0) await this.#uploadBuffer();
-    return [...this.#parts];
   }
 
   /**
-   * The parts as {@link finish} would have returned them, for an upload that an earlier attempt
-   * already completed: the tail is described as the last part, without the etag R2 gave it.
+   * Frees the part buffers now rather than at a later garbage collection (16 MiB with the default
+   * part size, for each object of a per-table format). Call it once the object is complete; the
+   * writer is unusable after.
    */
-  async describeFinal(): Promise<PartRecord[]> {
-    if (this.#length === 0 && this.#parts.length > 0) return [...this.#parts];
-    const body = this.#buffer.subarray(0, this.#length);
-    const digest = await crypto.subtle.digest("SHA-256", body);
-    return [...this.#parts, { partNumber: this.#parts.length + 1, etag: "", size: this.#length, sha256: hex(new Uint8Array(digest)) }];
+  release(): void {
+    freeArrayBuffer(this.#buffer.buffer);
+    if (this.#spare) freeArrayBuffer(this.#spare.buffer);
+    this.#spare = null;
   }
 
   /** Tail chunks that changed since the last {@link markPersisted}. */

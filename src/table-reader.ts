@@ -1,4 +1,6 @@
+import { freeArrayBuffer } from "./free-array-buffer.js";
 import { quoteIdentifier, type RowPiece, type TableInfo, type ValueEncoding } from "./formatters/formatter.js";
+import { MarkedBlobExpander } from "./marked-blobs.js";
 import {
   INLINE_ROW_BYTES,
   VALUE_SLICE_BYTES,
@@ -6,7 +8,6 @@ import {
   blobFraming,
   encodeValue,
   encodeValueOrDefer,
-  hexToBase64,
   realText,
   sqlNeedsHexText,
   rendersBlobsInSql,
@@ -23,8 +24,11 @@ export type KeyPart = { t: "i"; v: string } | { t: "r"; v: number } | { t: "s"; 
 
 /** What one call to {@link TableReader.read} produced. */
 export interface Batch {
-  /** Rendered rows, each preceded by the separator unless it is the table's first row. */
-  text: string;
+  /**
+   * Rendered rows, each preceded by the separator unless it is the table's first row: UTF-8 bytes
+   * when SQLite concatenated the batch (valid until the next `read()`), else text.
+   */
+  text: string | Uint8Array;
   rows: number;
   /** Key of the last row read; pass it back to continue after it. */
   last: KeyPart[] | null;
@@ -64,6 +68,10 @@ export class TableReader {
   readonly #blobCountExpr: string | null;
   /** How marked blobs are written; null when the line carries none. */
   readonly #blobFraming: ReturnType<typeof blobFraming> | null;
+  /** Expands the marked blobs of concatenated batches; null when the line carries none. */
+  readonly #blobExpander: MarkedBlobExpander | null;
+  /** The buffer of the last concatenated batch, freed at the next read (see {@link Batch.text}). */
+  #lastBuffer: ArrayBuffer | null = null;
   /** Whether batches may be concatenated inside SQLite (rowid tables; off after 8 batches it could not render). */
   #concat: boolean;
   #concatFallbacks = 0;
@@ -102,6 +110,7 @@ export class TableReader {
     this.#blobCountExpr =
       markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `((${p.ref} >= x'') IS TRUE)`).join(" + ") || "0" : null;
     this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
+    this.#blobExpander = this.#blobFraming ? new MarkedBlobExpander(this.#blobFraming.open, this.#blobFraming.close) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
     const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
     const line = lineFor("nul-and-cr");
@@ -118,14 +127,17 @@ export class TableReader {
    * text reaches `maxBytes`. `first` says whether the next row is the table's first.
    */
   read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
+    this.#freeLastBuffer();
     const batch = (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) || this.#readRows(after, maxRows, maxBytes, first);
     if (batch.rows > 0) this.#charsPerRow = Math.max(1, batch.text.length / batch.rows);
     return batch;
   }
 
   /**
-   * The batch concatenated by SQLite (`group_concat`), so that one string crosses into JavaScript
-   * instead of one per row: about a fifth less time per row (bench/README.md). Rowid tables only
+   * The batch concatenated by SQLite (`group_concat`), so that one value crosses into JavaScript
+   * instead of one per row: about a fifth less time per row (bench/README.md). It crosses as UTF-8
+   * bytes (a BLOB), freed as soon as they are written: as strings, the batches filled V8's young
+   * generation, which grew to its maximum (bench, 5M rows: V8 heap 2 → 35 MiB). Rowid tables only
    * (the last key is `max(rowid)`). Null when a row needs rendering in JavaScript, or on any SQL
    * error (a row or the batch longer than SQLite's string limit): {@link #readRows} then reads it.
    * After 8 such batches the table is read by {@link #readRows} only.
@@ -139,33 +151,44 @@ export class TableReader {
     // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
     // again: ~25% of the render (bench/README.md). The format tests compare rows in key order.
     const query =
-      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), group_concat(line, ${sqlString(this.#separator)}) ` +
+      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), CAST(? || group_concat(line, ${sqlString(this.#separator)}) AS BLOB) ` +
       `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
     let row: SqlStorageValue[] | undefined;
     try {
-      row = Array.from(this.#sql.exec(query, ...bindings, limit).raw())[0];
+      row = Array.from(this.#sql.exec(query, first ? "" : this.#separator, ...bindings, limit).raw())[0];
     } catch {
       return this.#fallBack();
     }
     if (!row) return null;
-    const [count, lines, last, blobCount, text] = row as [number, number, string | null, number | null, string | null];
+    const [count, lines, last, blobCount, buffer] = row as [number, number, string | null, number | null, ArrayBuffer | null];
     if (count === 0) return { text: "", rows: 0, last: after, done: true };
-    if (this.#carefulConcatLineExpr !== null && text?.includes("\r")) {
+    if (buffer === null || lines !== count) return this.#fallBack();
+    this.#lastBuffer = buffer;
+    let bytes: Uint8Array = new Uint8Array(buffer);
+    if (this.#carefulConcatLineExpr !== null && bytes.includes(CR)) {
       this.#concatLineExpr = this.#carefulConcatLineExpr;
       this.#carefulConcatLineExpr = null;
+      this.#freeLastBuffer();
       return this.#readConcatenated(after, maxRows, maxBytes, first);
     }
-    let out: string | null = text ?? "";
     const blobs = this.#blobCountExpr === null ? null : (blobCount ?? 0);
-    if (lines !== count || this.#hasBlobs(out, blobs)) {
-      out = lines === count ? this.#expandBlobs(out, blobs) : null;
-      if (out === null) return this.#fallBack();
+    if (this.#blobExpander && (blobs === null ? bytes.includes(MARK) : blobs > 0)) {
+      const expanded = this.#blobExpander.expand(bytes, blobs);
+      if (expanded === null) return this.#fallBack();
+      bytes = expanded;
     }
-    return { text: first ? out : this.#separator + out, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
+    return { text: bytes, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
+  }
+
+  /** Frees the last concatenated batch's buffer now, not at a later garbage collection. */
+  #freeLastBuffer(): void {
+    if (this.#lastBuffer) freeArrayBuffer(this.#lastBuffer);
+    this.#lastBuffer = null;
   }
 
   /** Notes a batch that {@link #readConcatenated} could not render; returns null for {@link read}. */
   #fallBack(): null {
+    this.#freeLastBuffer();
     if (++this.#concatFallbacks >= 8) this.#concat = false;
     return null;
   }
@@ -230,13 +253,8 @@ export class TableReader {
    * U+0001 too), or an odd number of marks when they were not counted.
    */
   #expandBlobs(line: string, count: number | null): string | null {
-    const parts = line.split("\u0001");
-    if (count === null ? parts.length % 2 === 0 : parts.length !== 2 * count + 1) return null;
-    const framing = this.#blobFraming!;
-    let out = parts[0]!;
-    // Marked blobs are always those of a base64 encoding (JSON, CSV): SQL writes its own in SQLite.
-    for (let i = 1; i < parts.length; i += 2) out += framing.open + hexToBase64(parts[i]!) + framing.close + parts[i + 1]!;
-    return out;
+    const expanded = this.#blobExpander!.expand(ENCODER.encode(line), count);
+    return expanded === null ? null : DECODER.decode(expanded);
   }
 
   /** Renders one row value by value, slicing large values so that no SQLite string exceeds its limit. */
@@ -298,6 +316,12 @@ export class TableReader {
     return { where, bindings };
   }
 }
+
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+const CR = 0x0d;
+/** The mark around a blob's hex (see the constructor). */
+const MARK = 0x01;
 
 /** SQL string literal. */
 function sqlString(text: string): string {

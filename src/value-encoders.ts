@@ -163,34 +163,8 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
-/**
- * The TC39 hex and base64 methods of `Uint8Array`, native in current workerd (V8) and much faster
- * than the JavaScript fallbacks below; older runtimes lack them.
- */
-const nativeSetFromHex = (Uint8Array.prototype as unknown as { setFromHex?: (this: Uint8Array, hex: string) => unknown }).setFromHex;
+/** The TC39 `Uint8Array.prototype.toBase64`, native in current workerd (V8) and much faster than the fallback below. */
 const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
-/** Decoding buffer reused by {@link hexToBase64}, rather than an ArrayBuffer per blob. */
-let hexScratch = new Uint8Array(4096);
-
-/** Standard base64 of the bytes that upper-case hex text stands for. */
-export function hexToBase64(hex: string): string {
-  if (!nativeSetFromHex || !nativeToBase64) return toBase64(fromHex(hex));
-  const length = hex.length >> 1;
-  if (hexScratch.length < length) hexScratch = new Uint8Array(length);
-  nativeSetFromHex.call(hexScratch, hex);
-  return nativeToBase64.call(hexScratch.subarray(0, length));
-}
-
-/** Bytes of upper-case hex text, as SQLite's `hex()` writes it (for runtimes without `setFromHex`). */
-function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) {
-    const hi = hex.charCodeAt(2 * i);
-    const lo = hex.charCodeAt(2 * i + 1);
-    out[i] = ((hi > 57 ? hi - 55 : hi - 48) << 4) | (lo > 57 ? lo - 55 : lo - 48);
-  }
-  return out;
-}
 
 /** Standard base64 (RFC 4648, with padding). */
 export function toBase64(bytes: Uint8Array): string {

@@ -155,6 +155,30 @@ function json(v: unknown, status = 200): Response {
 }
 
 const yieldNow = () => new Promise<void>((r) => setTimeout(r, 0));
+/**
+ * Reads the whole bench table in key order, `batch` rows per query with a yield between queries,
+ * selecting `select` (whose first column is the id); `onRow` sees each row, and a batch's rows are
+ * dropped once `onBatch` ran. Returns the number of rows.
+ */
+async function scanBench(sql: SqlStorage, batch: number, select: string, onRow: (row: SqlStorageValue[]) => void = () => {}, onBatch: () => void = () => {}): Promise<number> {
+  let last = 0;
+  let rows = 0;
+  for (;;) {
+    let n = 0;
+    for (const row of sql.exec(`SELECT ${select} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
+      last = row[0] as number;
+      onRow(row);
+      n++;
+    }
+    rows += n;
+    onBatch();
+    await yieldNow();
+    if (n < batch) return rows;
+  }
+}
+
+/** Decodes the UTF-8 batches of TableReader for the selfcheck's text comparison. */
+const UTF8 = new TextDecoder();
 
 /** The mixed table: ints (some 64-bit), reals, text with newlines and quotes, blobs, NULLs. */
 const CREATE = `CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n TEXT)`;
@@ -271,6 +295,12 @@ export class BenchHost implements DurableObject {
           return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
         case "selfcheck":
           return json(this.#selfcheck());
+        case "scan": {
+          // A plain scan (every column into JS, nothing rendered): the memory floor of any export.
+          const t0 = Date.now();
+          const rows = await scanBench(sql, Number(q("batch") ?? 2000), "*");
+          return json({ rows, ms: Date.now() - t0 });
+        }
         case "profile":
           return json(await this.#profile(q("format") ?? "sql", Number(q("batch") ?? 2000), Number(q("parts") ?? 3)));
       }
@@ -309,7 +339,7 @@ export class BenchHost implements DurableObject {
         let out = "";
         for (let first = true; ; first = false) {
           const b = reader.read(key, batch, 64 * 1024, first);
-          out += b.text;
+          out += typeof b.text === "string" ? b.text : UTF8.decode(b.text);
           key = b.last;
           if (b.done) break;
         }
@@ -452,28 +482,9 @@ export class BenchHost implements DurableObject {
     };
     const encoder = new TextEncoder();
     const partBuf = new Uint8Array(8 * 1024 * 1024);
-    let totalChars = 0;
     let totalBytes = 0;
     let batches = 0;
-    /**
-     * Reads the whole table in key order, `batch` rows per query with a yield between queries,
-     * selecting `select` (whose first column is the id); `onRow` sees each row, and a batch's
-     * rows are dropped once `onBatch` ran.
-     */
-    const scanByKey = async (select: string, onRow: (row: SqlStorageValue[]) => void = () => {}, onBatch: () => void = () => {}) => {
-      let last = 0;
-      for (;;) {
-        let n = 0;
-        for (const row of sql.exec(`SELECT ${select} FROM bench WHERE id > ? ORDER BY id LIMIT ?`, last, batch).raw()) {
-          last = row[0] as number;
-          onRow(row);
-          n++;
-        }
-        onBatch();
-        await yieldNow();
-        if (n < batch) break;
-      }
-    };
+    const scanByKey = (select: string, onRow?: (row: SqlStorageValue[]) => void, onBatch?: () => void) => scanBench(sql, batch, select, onRow, onBatch);
     // 1. the yields alone (batches counted in phase 3)
     // 2. a plain scan: SELECT * in key order, values to JS, nothing rendered
     await time("scanPlain", () => scanByKey("*"));
@@ -509,8 +520,8 @@ export class BenchHost implements DurableObject {
         },
       );
     });
-    /** Reads the whole table through the engine's TableReader, handing each batch's text to `onText`, with a yield between batches. */
-    const readByReader = async (onText: (text: string) => void) => {
+    /** Reads the whole table through the engine's TableReader, handing each batch to `onText`, with a yield between batches. */
+    const readByReader = async (onText: (text: string | Uint8Array) => void) => {
       let key = null;
       for (let first = true; ; first = false) {
         const b = reader.read(key, batch, 1024 * 1024, first);
@@ -520,22 +531,21 @@ export class BenchHost implements DurableObject {
         if (b.done) break;
       }
     };
-    // 3. the engine's read(): SQL render (with its row-size guard) + JS concat of each batch
+    // 3. the engine's read(): SQL render (with its row-size guard), each batch as UTF-8 bytes (text on the per-row path)
     await time("readRender", () =>
       readByReader((text) => {
-        totalChars += text.length;
+        totalBytes += text.length;
         batches++;
       }),
     );
     await time("yieldsOnly", async () => {
       for (let i = 0; i < batches; i++) await yieldNow();
     });
-    // 4. read() + TextEncoder.encode (what the engine did before) + copy into the part buffer
+    // 4. read() + copy into the part buffer, as the engine's PartWriter does
     let fill = 0;
-    await time("readEncodeCopy", () =>
+    await time("readCopy", () =>
       readByReader((text) => {
-        const bytes = encoder.encode(text);
-        totalBytes += bytes.length;
+        const bytes = typeof text === "string" ? encoder.encode(text) : text;
         for (let off = 0; off < bytes.length; ) {
           const take = Math.min(partBuf.length - fill, bytes.length - off);
           partBuf.set(bytes.subarray(off, off + take), fill);
@@ -545,32 +555,18 @@ export class BenchHost implements DurableObject {
         }
       }),
     );
-    // 5. read() + encodeInto straight into the part buffer
-    fill = 0;
-    await time("readEncodeInto", () =>
-      readByReader((text) => {
-        let rest = text;
-        for (;;) {
-          const r = encoder.encodeInto(rest, partBuf.subarray(fill));
-          fill += r.written;
-          if (r.read === rest.length) break;
-          rest = rest.slice(r.read);
-          fill = 0; // part full: would upload here
-        }
-      }),
-    );
-    // 6. SHA-256 of full parts (the engine hashes every part)
+    // 5. SHA-256 of full parts (the engine hashes every part)
     const fullParts = Math.max(1, Math.floor(totalBytes / partBuf.length));
     await time("sha256PerPart", async () => {
       await crypto.subtle.digest("SHA-256", partBuf);
     });
-    // 7. uploading a few 8 MiB parts to R2
+    // 6. uploading a few 8 MiB parts to R2
     const upload = await this.#env.DUMPS.createMultipartUpload(`profile/${Date.now()}`);
     await time("uploadParts", async () => {
       for (let i = 1; i <= parts; i++) await upload.uploadPart(i, partBuf);
     });
     await upload.abort();
-    // 8. one checkpoint with a full tail: 8 chunks of 1 MiB + the record
+    // 7. one checkpoint with a full tail: 8 chunks of 1 MiB + the record
     const chunk = partBuf.subarray(0, 1024 * 1024);
     await time("checkpoint8MiB", async () => {
       const entries: Record<string, unknown> = { "profile:rec": { x: 1 } };
@@ -581,7 +577,7 @@ export class BenchHost implements DurableObject {
       await this.#ctx.storage.put({ "profile:rec": { x: 2 } });
     });
     await this.#ctx.storage.delete(["profile:rec", ...Array.from({ length: 8 }, (_, i) => `profile:tail:${i}`)]);
-    return { ...out, batches, batch, totalChars, totalBytes, fullParts, parts };
+    return { ...out, batches, batch, totalBytes, fullParts, parts };
   }
 }
 

@@ -132,9 +132,6 @@ function newWorkerdPid(known) {
   if (pids.length !== 1) throw new Error(`expected one new workerd child, found ${JSON.stringify(pids)} (known ${JSON.stringify(known)})`);
   return pids[0];
 }
-function rssBytes(pid) {
-  return rssParts(pid).rss;
-}
 /** Resident bytes of a process: all of it, and its anonymous (heap) and file-backed (code) parts. */
 function rssParts(pid) {
   try {
@@ -144,6 +141,34 @@ function rssParts(pid) {
   } catch {
     return { rss: 0, anon: 0, file: 0 };
   }
+}
+/**
+ * Samples a process's RSS every 50 ms until stopped; `stop()` returns its growth at the peak
+ * (MiB, split into anonymous memory and file pages) and the samples.
+ */
+function rssSampler(pid) {
+  const start = rssParts(pid);
+  let peak = start;
+  const samples = [];
+  const timer = setInterval(() => {
+    const parts = rssParts(pid);
+    samples.push(parts.rss);
+    if (parts.rss > peak.rss) peak = parts;
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return {
+        rssStartMiB: round(start.rss / 2 ** 20, 1),
+        rssPeakMiB: round(peak.rss / 2 ** 20, 1),
+        growthMiB: round((peak.rss - start.rss) / 2 ** 20, 1),
+        // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
+        anonGrowthMiB: round((peak.anon - start.anon) / 2 ** 20, 1),
+        fileGrowthMiB: round((peak.file - start.file) / 2 ** 20, 1),
+        samples,
+      };
+    },
+  };
 }
 /**
  * Time the process's main thread (the one running all JavaScript) was runnable but waited for a
@@ -202,18 +227,8 @@ async function exportRun(name, format) {
     await call(name, "ping");
     idle.push(performance.now() - t);
   }
-  const parts0 = rssParts(pid);
-  const rss0 = parts0.rss;
-  const rss = [];
-  let peakParts = parts0;
-  const rssB0 = pidB ? rssBytes(pidB) : 0;
-  let rssBPeak = rssB0;
-  const sampler = setInterval(() => {
-    const parts = rssParts(pid);
-    rss.push(parts.rss);
-    if (parts.rss > peakParts.rss) peakParts = parts;
-    if (pidB) rssBPeak = Math.max(rssBPeak, rssBytes(pidB));
-  }, 50);
+  const sampler = rssSampler(pid);
+  const samplerB = pidB ? rssSampler(pidB) : null;
   const q = new URLSearchParams({ format });
   if (tickBudgetMs) q.set("tickBudgetMs", tickBudgetMs);
   if (partSize) q.set("partSize", partSize);
@@ -226,7 +241,8 @@ async function exportRun(name, format) {
   try {
     status = await call(name, `start?${q}`, { method: "POST" });
   } catch (e) {
-    clearInterval(sampler);
+    sampler.stop();
+    samplerB?.stop();
     if (/UNKNOWN_FORMAT|Unknown format/.test(String(e))) return { skipped: `format ${format} not registered` };
     throw e;
   }
@@ -251,8 +267,8 @@ async function exportRun(name, format) {
   const r2ProcessCpuMs = pidB ? cpuMs(pidB) - cpuB0 : null;
   done = true;
   await pinger;
-  clearInterval(sampler);
-  const rssPeak = Math.max(rss0, ...rss);
+  const { samples, ...memory } = sampler.stop();
+  const memoryB = samplerB?.stop();
   const ticks = result.ticks;
   const c = result.counters;
   const bytes = (result.status?.outputs ?? []).reduce((s, o) => s + (o.bytes ?? 0), 0) || c.uploadBytes;
@@ -287,17 +303,8 @@ async function exportRun(name, format) {
       idleP50: round(pct(idle, 50)),
       idleP99: round(pct(idle, 99)),
     },
-    rssSeriesMiB: rss.filter((_, i) => i % 10 === 0).map((b) => round(b / 2 ** 20, 0)),
-    memory: {
-      rssStartMiB: round(rss0 / 2 ** 20, 1),
-      rssPeakMiB: round(rssPeak / 2 ** 20, 1),
-      growthMiB: round((rssPeak - rss0) / 2 ** 20, 1),
-      // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
-      anonGrowthMiB: round((peakParts.anon - parts0.anon) / 2 ** 20, 1),
-      fileGrowthMiB: round((peakParts.file - parts0.file) / 2 ** 20, 1),
-      samples: rss.length,
-      r2ProcessGrowthMiB: pidB ? round((rssBPeak - rssB0) / 2 ** 20, 1) : null,
-    },
+    rssSeriesMiB: samples.filter((_, i) => i % 10 === 0).map((b) => round(b / 2 ** 20, 0)),
+    memory: { ...memory, samples: samples.length, r2ProcessGrowthMiB: memoryB ? memoryB.growthMiB : null },
   };
 }
 
@@ -381,13 +388,23 @@ try {
       if (r.r2Floor) log(`  local R2 floor for the same bytes: ${r.r2Floor.ms} ms (${r.r2Floor.vsSqlite3SameFormat}x sqlite3)`);
     }
 
+    {
+      // The memory floor: a plain scan of the same rows (every column into JS, nothing rendered or
+      // uploaded) in a fresh object process. SQLite's page cache and the runtime's own first-use
+      // growth come with any read of the data.
+      if (!warm) await startHost();
+      const sampler = rssSampler(pidA);
+      const scan = await call(name, "scan?batch=2000", { method: "POST" });
+      const { samples, ...memory } = sampler.stop();
+      entry.scanFloor = { ...scan, memory };
+      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
+    }
+
     if (runNaive && rows <= naiveMax) {
       if (!warm) await startHost();
       log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}`);
       const pid = pidA;
-      const rss0 = rssBytes(pid);
-      let peak = rss0;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 50);
+      const sampler = rssSampler(pid);
       let done = false;
       const pings = [];
       const pinger = (async () => {
@@ -405,8 +422,7 @@ try {
       }
       done = true;
       await pinger;
-      clearInterval(sampler);
-      entry.naive.memoryGrowthMiB = round((peak - rss0) / 2 ** 20, 1);
+      entry.naive.memoryGrowthMiB = sampler.stop().growthMiB;
       entry.naive.pingMax = round(Math.max(0, ...pings));
       entry.naive.vsSqlite3Dump = round(entry.naive.ms / ref.sql.ms);
       log(`  naive: ${JSON.stringify(entry.naive)}`);

@@ -21,6 +21,7 @@ import { TableReader } from "../src/table-reader.js";
 import { builtinFormatters } from "../src/formatters/builtins.js";
 import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/value-encoders.js";
 import { quoteIdentifier } from "../src/formatters/formatter.js";
+import { LIMITS } from "../src/options.js";
 
 interface Env {
   BENCH: DurableObjectNamespace;
@@ -288,7 +289,7 @@ export class BenchHost implements DurableObject {
           return json({ ...run, counters: this.#counters, done: run.completedAt !== null, wallMs: run.completedAt === null ? null : run.completedAt - run.startedAt });
         }
         case "r2floor":
-          return json(await this.#r2Floor(Number(q("bytes")), Number(q("partSize") ?? 8 * 1024 * 1024)));
+          return json(await this.#r2Floor(Number(q("bytes")), Number(q("partSize") ?? LIMITS.partSize.default)));
         case "realsweep":
           return json(this.#realSweep(Number(q("per") ?? 1000)));
         case "naive":

@@ -143,6 +143,29 @@ function rssParts(pid) {
   }
 }
 /**
+ * Sends trivial requests (`ping`) to the object one after the other, after `delayMs`, until
+ * stopped; `stop()` resolves to their latencies in ms.
+ */
+function pingLoop(name, delayMs = 0) {
+  let done = false;
+  const pings = [];
+  const loop = (async () => {
+    await sleep(delayMs);
+    while (!done) {
+      const t = performance.now();
+      await call(name, "ping");
+      pings.push(performance.now() - t);
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      return pings;
+    },
+  };
+}
+/**
  * Samples a process's RSS every 50 ms until stopped; `stop()` returns its growth at the peak
  * (MiB, split into anonymous memory and file pages) and the samples.
  */
@@ -246,15 +269,7 @@ async function exportRun(name, format) {
     if (/UNKNOWN_FORMAT|Unknown format/.test(String(e))) return { skipped: `format ${format} not registered` };
     throw e;
   }
-  let done = false;
-  const pings = [];
-  const pinger = (async () => {
-    while (!done) {
-      const t = performance.now();
-      await call(name, "ping");
-      pings.push(performance.now() - t);
-    }
-  })();
+  const pinger = pingLoop(name);
   let result;
   for (;;) {
     await sleep(100);
@@ -265,8 +280,7 @@ async function exportRun(name, format) {
   const workerdCpuMs = cpuMs(pid) - cpu0;
   const workerdRunQueueMs = Math.round(runQueueMs(pid) - wait0);
   const r2ProcessCpuMs = pidB ? cpuMs(pidB) - cpuB0 : null;
-  done = true;
-  await pinger;
+  const pings = await pinger.stop();
   const { samples, ...memory } = sampler.stop();
   const memoryB = samplerB?.stop();
   const ticks = result.ticks;
@@ -390,14 +404,16 @@ try {
 
     {
       // The memory floor: a plain scan of the same rows (every column into JS, nothing rendered or
-      // uploaded) in a fresh object process. SQLite's page cache and the runtime's own first-use
-      // growth come with any read of the data.
+      // uploaded) in a fresh object process, with the same ping loop as an export. SQLite's page
+      // cache, the runtime's first-use growth and the requests' own come with any read of the data.
       if (!warm) await startHost();
       const sampler = rssSampler(pidA);
+      const pinger = pingLoop(name);
       const scan = await call(name, "scan?batch=2000", { method: "POST" });
+      const pings = await pinger.stop();
       const { samples, ...memory } = sampler.stop();
-      entry.scanFloor = { ...scan, memory };
-      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
+      entry.scanFloor = { ...scan, pings: pings.length, memory };
+      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}, ${pings.length} pings): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
     }
 
     if (runNaive && rows <= naiveMax) {
@@ -405,23 +421,13 @@ try {
       log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}`);
       const pid = pidA;
       const sampler = rssSampler(pid);
-      let done = false;
-      const pings = [];
-      const pinger = (async () => {
-        await sleep(200);
-        while (!done) {
-          const t = performance.now();
-          await call(name, "ping");
-          pings.push(performance.now() - t);
-        }
-      })();
+      const pinger = pingLoop(name, 200);
       try {
         entry.naive = await call(name, `naive?max=${rows}&page=1000`, { method: "POST" });
       } catch (e) {
         entry.naive = { ok: false, error: String(e) };
       }
-      done = true;
-      await pinger;
+      const pings = await pinger.stop();
       entry.naive.memoryGrowthMiB = sampler.stop().growthMiB;
       entry.naive.pingMax = round(Math.max(0, ...pings));
       entry.naive.vsSqlite3Dump = round(entry.naive.ms / ref.sql.ms);

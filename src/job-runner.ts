@@ -68,7 +68,7 @@ export class JobRunner {
    * Takes at least one step, so that every tick makes progress however slow the clock. Past the
    * deadline, amid a table's rows, it runs on until `graceUntil` at most, while the bytes not yet
    * uploaded would take more than one tail chunk: the checkpoint then saves at most 1 MiB instead
-   * of up to a whole part (8 MiB of storage writes per tick, which also grew workerd's memory).
+   * of up to a whole part (megabytes of storage writes per tick, which also grew workerd's memory).
    */
   async run(deadline: number, graceUntil = deadline): Promise<void> {
     const cursor = this.#record.cursor;

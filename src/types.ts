@@ -25,7 +25,7 @@ export interface DumpEngineOptions {
   storage: DumpStorage;
   /** Wall time one {@link DumpEngine.tick} may work before it checkpoints. Default 5,000; 100 to 600,000. */
   tickBudgetMs?: number;
-  /** Size of every multipart part but the last. Default 8 MiB (a 78 GiB object in 10,000 parts); 5 MiB to 64 MiB. */
+  /** Size of every multipart part but the last. Default 5 MiB (a 48 GiB object in 10,000 parts); 5 MiB to 64 MiB. */
   partSize?: number;
   /** Prefix of every R2 key the engine writes. Default `"durable-dump/"`. */
   keyPrefix?: string;

@@ -238,14 +238,15 @@ function timeShell(cmd, repeat) {
 }
 
 /**
- * Runs one export through alarms, with the ping loop and the RSS sampler around it. RSS and CPU
- * are the object's process's (A); local R2's process (B, `--r2-process`) is reported apart.
+ * Runs one export through alarms, with the ping loop (unless `pings` is false) and the RSS sampler
+ * around it. RSS and CPU are the object's process's (A); local R2's process (B, `--r2-process`) is
+ * reported apart.
  */
-async function exportRun(name, format) {
+async function exportRun(name, format, { pings: withPings = true } = {}) {
   const pid = pidA;
   // Idle ping baseline.
   const idle = [];
-  for (let i = 0; i < 30; i++) {
+  for (let i = 0; i < (withPings ? 30 : 0); i++) {
     const t = performance.now();
     await call(name, "ping");
     idle.push(performance.now() - t);
@@ -269,7 +270,7 @@ async function exportRun(name, format) {
     if (/UNKNOWN_FORMAT|Unknown format/.test(String(e))) return { skipped: `format ${format} not registered` };
     throw e;
   }
-  const pinger = pingLoop(name);
+  const pinger = withPings ? pingLoop(name) : null;
   let result;
   for (;;) {
     await sleep(100);
@@ -280,7 +281,7 @@ async function exportRun(name, format) {
   const workerdCpuMs = cpuMs(pid) - cpu0;
   const workerdRunQueueMs = Math.round(runQueueMs(pid) - wait0);
   const r2ProcessCpuMs = pidB ? cpuMs(pidB) - cpuB0 : null;
-  const pings = await pinger.stop();
+  const pings = pinger ? await pinger.stop() : [];
   const { samples, ...memory } = sampler.stop();
   const memoryB = samplerB?.stop();
   const ticks = result.ticks;
@@ -309,7 +310,7 @@ async function exportRun(name, format) {
       putKeysPerGB: round(c.storage.putKeys / gb, 1),
       putBytesPerGB: Math.round(c.storage.putBytes / gb),
     },
-    latency: {
+    latency: withPings && {
       pings: pings.length,
       p50: round(pct(pings, 50)),
       p99: round(pct(pings, 99)),
@@ -374,8 +375,28 @@ try {
       // Each format's first export starts in a fresh object process, so that its memory growth is
       // the export's own (page cache, buffers, heap) and not what seeding or the last export left.
       if (!warm && run === format) await startHost();
-      log(`export ${run} (${rows} rows)${!warm && run === format ? `, fresh object process (pid ${pidA})` : ""}`);
+      // Memory first, with no other request: each request to the object costs its process memory
+      // too (2,000 sequential pings alone: RSS +25 MiB from a cold start), and a ping loop runs
+      // longer, so more requests, in a longer export. The ping loop runs in the export after it.
+      let quiet = null;
+      if (run === format) {
+        quiet = await exportRun(name, format, { pings: false });
+        if (quiet.skipped) {
+          log(`  skipped: ${quiet.skipped}`);
+          entry.exports[run] = quiet;
+          continue;
+        }
+        log(
+          `export ${run} (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}, no other request: ${quiet.state} in ${quiet.wallMs} ms, ` +
+            `RSS +${quiet.memory.growthMiB} MiB (anon +${quiet.memory.anonGrowthMiB}, file +${quiet.memory.fileGrowthMiB})`,
+        );
+      }
+      log(`export ${run} (${rows} rows) with the ping loop`);
       const r = await exportRun(name, format);
+      if (quiet) {
+        r.quiet = { state: quiet.state, wallMs: quiet.wallMs, workerdCpuMs: quiet.workerdCpuMs, memory: quiet.memory, rssSeriesMiB: quiet.rssSeriesMiB };
+        if (quiet.state !== "completed") failures.push(`${format} ${rows} (no pings): ${quiet.state} ${JSON.stringify(quiet.error)}`);
+      }
       if (r.skipped) {
         log(`  skipped: ${r.skipped}`);
         entry.exports[run] = r;
@@ -397,23 +418,21 @@ try {
         `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU, run queue ${r.workerdRunQueueMs} ms` +
           `${pidB ? `; R2 process CPU ${r.r2ProcessCpuMs} ms, RSS +${r.memory.r2ProcessGrowthMiB} MiB` : ""}), ` +
           `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
-          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS +${r.memory.growthMiB} MiB (anon +${r.memory.anonGrowthMiB}, file +${r.memory.fileGrowthMiB}), class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
+          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS of the now warm process +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
       );
       if (r.r2Floor) log(`  local R2 floor for the same bytes: ${r.r2Floor.ms} ms (${r.r2Floor.vsSqlite3SameFormat}x sqlite3)`);
     }
 
     {
       // The memory floor: a plain scan of the same rows (every column into JS, nothing rendered or
-      // uploaded) in a fresh object process, with the same ping loop as an export. SQLite's page
-      // cache, the runtime's first-use growth and the requests' own come with any read of the data.
+      // uploaded) in a fresh object process, with no other request, like the quiet export. SQLite's
+      // page cache and the runtime's first-use growth come with any read of the data.
       if (!warm) await startHost();
       const sampler = rssSampler(pidA);
-      const pinger = pingLoop(name);
       const scan = await call(name, "scan?batch=2000", { method: "POST" });
-      const pings = await pinger.stop();
       const { samples, ...memory } = sampler.stop();
-      entry.scanFloor = { ...scan, pings: pings.length, memory };
-      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}, ${pings.length} pings): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
+      entry.scanFloor = { ...scan, memory };
+      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
     }
 
     if (runNaive && rows <= naiveMax) {
@@ -460,7 +479,7 @@ try {
       ratioVsSqlite3: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.vsSqlite3SameFormat ?? null])),
       scaling5Mover1M: big?.wallMs && one?.wallMs ? round(big.wallMs / one.wallMs) : null,
       p99Ms: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.latency?.p99 ?? null])),
-      memoryGrowthMiB: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.memory?.growthMiB ?? null])),
+      memoryGrowthMiB: Object.fromEntries(results.sizes.map((s) => [s.rows, s.exports[format]?.quiet?.memory?.growthMiB ?? null])),
     };
   }
   results.summary = summary;

@@ -10,6 +10,8 @@
  * - `GET  /info`             { id, rows, databaseSize }
  * - `POST /start?format=&tickBudgetMs=&partSize=` starts an export (alarm driven) and resets counters.
  * - `GET  /result`           the run's counters, ticks and whether the job completed.
+ * - `POST /forget`           deletes the last run's job and its output (`engine.delete()`), to keep local R2 small.
+ * - `POST /scan?batch=`      a plain keyset scan of `bench`, nothing rendered (the memory floor).
  * - `GET  /ping`             a trivial SQL read (the latency probe).
  * - `POST /naive?max=&page=` the naive baseline: LIMIT/OFFSET pages formatted in JS into one string, one put().
  * - `POST /r2floor?bytes=&partSize=` the time local R2 takes to store that many bytes (nothing rendered).
@@ -282,6 +284,11 @@ export class BenchHost implements DurableObject {
           const status = await this.#engine.start({ format, tables: ["bench"] });
           this.#run = { jobId: status.id, format, startedAt, completedAt: null, state: status.state, error: null, ticks: [], counters: this.#counters };
           return json(status);
+        }
+        case "forget": {
+          const run = this.#run;
+          if (!run || !this.#engine) return json({ error: "no run" }, 404);
+          return json({ deleted: await this.#engine.delete(run.jobId) });
         }
         case "result": {
           const run = this.#run;

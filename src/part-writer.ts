@@ -134,9 +134,8 @@ export class PartWriter {
   }
 
   /**
-   * Frees the part buffers now rather than at a later garbage collection (16 MiB with the default
-   * part size, for each object of a per-table format). Call it once the object is complete; the
-   * writer is unusable after.
+   * Frees the two part buffers now rather than at a later garbage collection (a per-table format
+   * fills a pair per table). Call it once the object is complete; the writer is unusable after.
    */
   release(): void {
     freeArrayBuffer(this.#buffer.buffer);

@@ -83,7 +83,7 @@ export class TableReader {
   /** Whether batches may be concatenated inside SQLite (rowid tables; off after 8 batches it could not render). */
   #concat: boolean;
   #concatFallbacks = 0;
-  /** Characters per row seen in the last batch, to size the next concatenated one. */
+  /** Characters (bytes, for a concatenated batch) per row seen in the last batch, to size the next one. */
   #charsPerRow = 0;
 
   constructor(sql: SqlStorage, table: TableInfo, keyColumns: string[], template: RowPiece[], separator: string) {

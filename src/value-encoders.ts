@@ -14,11 +14,6 @@ export function rendersBlobsInSql(encoding: ValueEncoding): boolean {
   return encoding === "sql";
 }
 
-/** SQL literal of a REAL that keeps the sign of zero, which `quote()` drops. */
-function realLiteral(ref: string): string {
-  return `iif(${ref} = 0 AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref}))`;
-}
-
 /**
  * SQL condition: a number whose `quote()` is exact. workerd's SQLite writes doubles above ~1e118 or
  * below ~1e-83 in magnitude with digits that a correctly rounding parser (the sqlite3 CLI,
@@ -84,43 +79,44 @@ export function sqlNeedsHexText(ref: string): string {
  */
 export type SqlTextCheck = "nul-and-cr" | "nul";
 
-/** A REAL's exact literal, or NULL when JavaScript must write it. */
-function realOrNull(ref: string): string {
-  return `iif(${realNeedsJs(ref)}, NULL, ${realLiteral(ref)})`;
+/**
+ * The CASE branches after NULL, text and blobs: numbers. `quote()` writes integers and the reals
+ * it writes exactly in a form SQL, JSON and CSV all read back (`9.0e+999` for ±Infinity, as
+ * SQLite does); only a zero can be -0.0, whose sign `quote()` drops. What is left (reals outside
+ * quote()'s exact range) is NULL: JavaScript writes it.
+ */
+function numberBranches(ref: string): string {
+  return (
+    `WHEN ${quoteIsExact(ref)} THEN quote(${ref}) ` +
+    `WHEN ${ref} = 0 THEN iif(typeof(${ref}) = 'real' AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref})) ` +
+    `WHEN ${ref} IN (9e999, -9e999) THEN quote(${ref}) ELSE NULL END`
+  );
 }
 
 /**
  * SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`, or
  * NULL when JavaScript must render the value (see {@link encodeValueOrDefer}).
- * `blob`, for JSON and CSV, renders blobs (NULL otherwise does): one `typeof` per value instead of
- * a second CASE around this one, which cost ~10% of CSV/NDJSON exports (bench/README.md).
+ * `blob`, for JSON and CSV, renders blobs (otherwise written as `null` in JSON, an empty field in
+ * CSV): a branch of this CASE rather than a second CASE around it, which cost ~10% of CSV/NDJSON
+ * exports (bench/README.md).
  */
 export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string, textCheck: SqlTextCheck = "nul-and-cr"): string {
-  const blobCase = blob === undefined ? "" : `WHEN 'blob' THEN ${blob} `;
+  // Branches by comparison rather than on typeof(): text and blobs sort at or after '', blobs
+  // after x''. ~11% less than a CASE on typeof() (bench/README.md).
+  const textOrBlob = (text: string, otherBlob: string) => `iif(${ref} < x'', ${text}, ${blob ?? otherBlob})`;
   switch (encoding) {
     case "sql": {
-      // Branches by comparison rather than on typeof(): text and blobs sort at or after '', blobs
-      // after x'', and only a zero can be -0.0. ~12% less than a CASE on typeof() (bench/README.md).
-      // What is left (reals outside quote()'s exact range) is NULL: JavaScript writes it.
       const hexText = textCheck === "nul" ? `instr(${ref}, char(0)) > 0` : sqlNeedsHexText(ref);
       return (
         `CASE WHEN ${ref} IS NULL THEN 'NULL' ` +
         `WHEN ${ref} >= '' THEN iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
-        `WHEN ${quoteIsExact(ref)} THEN quote(${ref}) ` +
-        `WHEN ${ref} = 0 THEN iif(typeof(${ref}) = 'real' AND atan2(${ref}, -1) < 0, '-0.0', quote(${ref})) ` +
-        `WHEN ${ref} IN (9e999, -9e999) THEN quote(${ref}) ELSE NULL END`
+        numberBranches(ref)
       );
     }
     case "json":
-      return (
-        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realOrNull(ref)} ` +
-        `WHEN 'text' THEN json_quote(${ref}) ${blobCase}ELSE 'null' END`
-      );
+      return `CASE WHEN ${ref} IS NULL THEN 'null' WHEN ${ref} >= '' THEN ${textOrBlob(`json_quote(${ref})`, "'null'")} ${numberBranches(ref)}`;
     case "csv":
-      return (
-        `CASE typeof(${ref}) WHEN 'integer' THEN CAST(${ref} AS TEXT) WHEN 'real' THEN ${realOrNull(ref)} ` +
-        `WHEN 'text' THEN '"' || replace(${ref}, '"', '""') || '"' ${blobCase}ELSE '' END`
-      );
+      return `CASE WHEN ${ref} IS NULL THEN '' WHEN ${ref} >= '' THEN ${textOrBlob(`'"' || replace(${ref}, '"', '""') || '"'`, "''")} ${numberBranches(ref)}`;
   }
 }
 

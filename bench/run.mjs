@@ -356,6 +356,9 @@ try {
     const copy = join(work, `${name}.sqlite`);
     for (const suffix of ["", "-wal", "-shm"]) if (existsSync(dbFile + suffix)) copyFileSync(dbFile + suffix, copy + suffix);
     const refRepeat = rows >= 5_000_000 ? 1 : 3;
+    // Written data still waiting for the disk (seeding, earlier exports into local R2: gigabytes
+    // at 5M rows) is flushed first: its writeback slowed whatever ran next, the CLI included.
+    execSync("sync");
     const out = join(work, "ref.out");
     const ref = {
       sql: timeShell(`sqlite3 ${copy} '.dump bench' > ${out}`, refRepeat),
@@ -375,6 +378,7 @@ try {
       // Each format's first export starts in a fresh object process, so that its memory growth is
       // the export's own (page cache, buffers, heap) and not what seeding or the last export left.
       if (!warm && run === format) await startHost();
+      execSync("sync");
       // Memory first, with no other request: each request to the object costs its process memory
       // too (2,000 sequential pings alone: RSS +25 MiB from a cold start), and a ping loop runs
       // longer, so more requests, in a longer export. The ping loop runs in the export after it.

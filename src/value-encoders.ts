@@ -102,7 +102,7 @@ function numberBranches(ref: string): string {
  */
 export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string, textCheck: SqlTextCheck = "nul-and-cr"): string {
   // Branches by comparison rather than on typeof(): text and blobs sort at or after '', blobs
-  // after x''. ~11% less than a CASE on typeof() (bench/README.md).
+  // after x''. 7–11% less than a CASE on typeof(), depending on the format (bench/README.md).
   const textOrBlob = (text: string, otherBlob: string) => `iif(${ref} < x'', ${text}, ${blob ?? otherBlob})`;
   switch (encoding) {
     case "sql": {

@@ -489,7 +489,7 @@ export class BenchHost implements DurableObject {
       out[name] = Date.now() - t0;
     };
     const encoder = new TextEncoder();
-    const partBuf = new Uint8Array(8 * 1024 * 1024);
+    const partBuf = new Uint8Array(LIMITS.partSize.default);
     let totalBytes = 0;
     let batches = 0;
     const scanByKey = (select: string, onRow?: (row: SqlStorageValue[]) => void, onBatch?: () => void) => scanBench(sql, batch, select, onRow, onBatch);
@@ -568,7 +568,7 @@ export class BenchHost implements DurableObject {
     await time("sha256PerPart", async () => {
       await crypto.subtle.digest("SHA-256", partBuf);
     });
-    // 6. uploading a few 8 MiB parts to R2
+    // 6. uploading a few parts of the default size to R2
     const upload = await this.#env.DUMPS.createMultipartUpload(`profile/${Date.now()}`);
     await time("uploadParts", async () => {
       for (let i = 1; i <= parts; i++) await upload.uploadPart(i, partBuf);

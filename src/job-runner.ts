@@ -11,8 +11,9 @@ import { openOutput } from "./output-upload.js";
 /** A synchronous slice of work aims at this many milliseconds, so the host keeps serving requests. */
 const SLICE_MS = 20;
 /**
- * Characters of rendered rows one synchronous slice writes at most. 512 Ki keeps a slice short
- * (bench, 1M rows: ping p99 28 ms vs 94 ms at 1 Mi) at no cost in throughput; 256 Ki is slower.
+ * Characters (UTF-8 bytes for batches concatenated by SQLite) of rendered rows one synchronous
+ * slice writes at most. 512 Ki keeps a slice short (bench, 1M rows: ping p99 28 ms vs 94 ms at
+ * 1 Mi) at no cost in throughput; 256 Ki is slower.
  */
 const MAX_SLICE_CHARS = 512 * 1024;
 /**

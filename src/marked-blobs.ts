@@ -1,5 +1,5 @@
 /** The mark around a blob's hex in a rendered batch (U+0001: one byte in UTF-8, never inside another character). */
-const MARK = 0x01;
+export const BLOB_MARK = 0x01;
 
 const BASE64 = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
 const PAD = 0x3d;
@@ -32,7 +32,7 @@ export class MarkedBlobExpander {
    */
   expand(bytes: Uint8Array, blobs: number | null): Uint8Array | null {
     const marks: number[] = [];
-    for (let at = bytes.indexOf(MARK); at >= 0; at = bytes.indexOf(MARK, at + 1)) marks.push(at);
+    for (let at = bytes.indexOf(BLOB_MARK); at >= 0; at = bytes.indexOf(BLOB_MARK, at + 1)) marks.push(at);
     if (blobs === null ? marks.length % 2 !== 0 : marks.length !== 2 * blobs) return null;
     let size = bytes.length;
     for (let i = 0; i < marks.length; i += 2) {

@@ -1,6 +1,6 @@
 import { freeArrayBuffer } from "./free-array-buffer.js";
 import { quoteIdentifier, type RowPiece, type TableInfo, type ValueEncoding } from "./formatters/formatter.js";
-import { MarkedBlobExpander } from "./marked-blobs.js";
+import { BLOB_MARK, MarkedBlobExpander } from "./marked-blobs.js";
 import {
   INLINE_ROW_BYTES,
   VALUE_SLICE_BYTES,
@@ -74,9 +74,7 @@ export class TableReader {
    * when the marks need no counting because no text can hold one (see the constructor).
    */
   readonly #blobCountExpr: string | null;
-  /** How marked blobs are written; null when the line carries none. */
-  readonly #blobFraming: ReturnType<typeof blobFraming> | null;
-  /** Expands the marked blobs of concatenated batches; null when the line carries none. */
+  /** Turns the line's marked blobs into their framed base64; null when the line carries none. */
   readonly #blobExpander: MarkedBlobExpander | null;
   /** The buffer of the last concatenated batch, freed at the next read (see {@link Batch.text}). */
   #lastBuffer: ArrayBuffer | null = null;
@@ -113,12 +111,12 @@ export class TableReader {
     // counting blobs per row in SQL (a typeof per column, ~5% of NDJSON) is not needed.
     const marksAreBlobs =
       markBlobs &&
-      !separator.includes("\u0001") &&
-      this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes("\u0001") : p.kind === "column" && p.encoding === "json"));
+      !separator.includes(BLOB_MARK_CHAR) &&
+      this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes(BLOB_MARK_CHAR) : p.kind === "column" && p.encoding === "json"));
     this.#blobCountExpr =
       markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `((${p.ref} >= x'') IS TRUE)`).join(" + ") || "0" : null;
-    this.#blobFraming = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
-    this.#blobExpander = this.#blobFraming ? new MarkedBlobExpander(this.#blobFraming.open, this.#blobFraming.close) : null;
+    const framing = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
+    this.#blobExpander = framing ? new MarkedBlobExpander(framing.open, framing.close) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
     const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
     const line = lineFor("nul-and-cr");
@@ -181,8 +179,8 @@ export class TableReader {
       return this.#readConcatenated(after, maxRows, maxBytes, first);
     }
     const blobs = this.#blobCountExpr === null ? null : (blobCount ?? 0);
-    if (this.#blobExpander && (blobs === null ? bytes.includes(MARK) : blobs > 0)) {
-      const expanded = this.#blobExpander.expand(bytes, blobs);
+    if (this.#hasBlobs(bytes, blobs)) {
+      const expanded = this.#blobExpander!.expand(bytes, blobs);
       if (expanded === null) return this.#fallBack();
       bytes = expanded;
     }
@@ -251,9 +249,11 @@ export class TableReader {
     return { text: out, rows, last, done: rows < limit && !full && out.length < maxBytes };
   }
 
-  /** Whether rendered text carries marked blobs; `count` is their number when SQL counted them. */
-  #hasBlobs(text: string, count: number | null): boolean {
-    return this.#blobFraming !== null && (count === null ? text.includes("\u0001") : count > 0);
+  /** Whether a rendered line or batch carries marked blobs; `count` is their number when SQL counted them. */
+  #hasBlobs(text: string | Uint8Array, count: number | null): boolean {
+    if (this.#blobExpander === null) return false;
+    if (count !== null) return count > 0;
+    return typeof text === "string" ? text.includes(BLOB_MARK_CHAR) : text.includes(BLOB_MARK);
   }
 
   /**
@@ -329,8 +329,7 @@ export class TableReader {
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const CR = 0x0d;
-/** The mark around a blob's hex (see the constructor). */
-const MARK = 0x01;
+const BLOB_MARK_CHAR = String.fromCharCode(BLOB_MARK);
 
 /** SQL string literal. */
 function sqlString(text: string): string {

@@ -193,17 +193,15 @@ export class DumpEngine {
     if (record.cleanup) await this.#release(record);
     const keys = record.outputs.map((o) => o.key);
     if (record.manifestKey) keys.push(record.manifestKey);
-    for (const key of keys) {
-      const head = await this.#bucket.head(key);
-      if (head?.customMetadata?.[JOB_METADATA_KEY] === id) await this.#bucket.delete(key);
-    }
+    await this.#deleteOwned(keys, id);
     await this.#jobs.delete(record.id, record.partSize);
     return true;
   }
 
   /**
    * Stops a queued or running job, aborts its multipart upload and frees its storage. Objects
-   * already completed (per-table formats) stay in R2. Aborting a finished job changes nothing.
+   * completed before the abort (per-table formats) stay in R2, listed in the status; an object that
+   * a running tick completes after it is deleted. Aborting a finished job changes nothing.
    * Returns the job's status, or null for an unknown id.
    *
    * @throws {DumpError} `INVALID_ARGUMENT` when `id` is not a string.
@@ -302,6 +300,15 @@ export class DumpEngine {
       formatter,
       now: this.#options.now,
     });
+    try {
+      return await this.#run(record, runner, deadline);
+    } finally {
+      runner.release();
+    }
+  }
+
+  /** The body of {@link #advance}: runs, completes and checkpoints until the deadline. */
+  async #run(record: JobRecord, runner: JobRunner, deadline: number): Promise<JobRecord["state"]> {
     for (;;) {
       await runner.run(deadline, deadline + this.#tickGraceMs());
       if (record.cursor.step !== "finish") break;
@@ -335,6 +342,7 @@ export class DumpEngine {
     const stored = await this.#jobs.get(record.id);
     if (!stored || !isActive(stored)) {
       this.#live = null;
+      await this.#dropLateWork(record, stored);
       return false;
     }
     if (record.upload && writer) {
@@ -352,6 +360,27 @@ export class DumpEngine {
     await this.#jobs.save(record, writer ?? undefined);
     this.#live = writer ? { id: record.id, seq: record.seq, writer } : null;
     return true;
+  }
+
+  /**
+   * Undoes what a tick did in R2 after an abort was saved meanwhile (R2 calls let other requests
+   * in): deletes the objects it completed and the manifest it wrote, and aborts an upload it
+   * opened. The aborted record lists none of them, so nothing would free them otherwise.
+   */
+  async #dropLateWork(record: JobRecord, stored: JobRecord | null): Promise<void> {
+    if (record.upload && record.upload.uploadId !== stored?.upload?.uploadId) await abortQuietly(this.#bucket, record.upload);
+    const recorded = new Set(stored?.outputs.map((o) => o.key));
+    const keys = record.outputs.map((o) => o.key).filter((key) => !recorded.has(key));
+    if (record.manifestKey && !stored?.manifestKey) keys.push(record.manifestKey);
+    await this.#deleteOwned(keys, record.id);
+  }
+
+  /** Deletes those of the R2 objects `keys` that still carry job `id` in their metadata. */
+  async #deleteOwned(keys: string[], id: string): Promise<void> {
+    for (const key of keys) {
+      const head = await this.#bucket.head(key);
+      if (head?.customMetadata?.[JOB_METADATA_KEY] === id) await this.#bucket.delete(key);
+    }
   }
 
   /** The writer for the record's open upload: the one in memory if still current, else rebuilt from storage. */

@@ -80,6 +80,12 @@ export class JobRunner {
     await this.#writer?.settle();
   }
 
+  /** Frees the table reader's buffers; call it once the tick is done with this runner. */
+  release(): void {
+    this.#reader?.reader.release();
+    this.#reader = null;
+  }
+
   /**
    * Uploads the bytes not uploaded yet as the object's last part, at the "finish" step. It comes
    * before the checkpoint that precedes {@link finish}, so that this checkpoint holds no tail (it
@@ -242,6 +248,7 @@ export class JobRunner {
 
   #tableReader(table: TableInfo): TableReader {
     if (this.#reader?.name !== table.name) {
+      this.#reader?.reader.release();
       const template = this.#formatter.row(table, this.#context()) ?? [];
       const reader = new TableReader(this.#deps.sql, table, this.#schema.keyColumns(table), template, this.#formatter.rowSeparator ?? "");
       this.#reader = { name: table.name, reader };

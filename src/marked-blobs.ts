@@ -1,3 +1,5 @@
+import { freeArrayBuffer } from "./free-array-buffer.js";
+
 /** The mark around a blob's hex in a rendered batch (U+0001: one byte in UTF-8, never inside another character). */
 export const BLOB_MARK = 0x01;
 
@@ -60,6 +62,12 @@ export class MarkedBlobExpander {
     }
     out.set(bytes.subarray(from), to);
     return out.subarray(0, size);
+  }
+
+  /** Frees the output buffer now rather than at a later garbage collection; the next call allocates another. */
+  release(): void {
+    freeArrayBuffer(this.#out.buffer);
+    this.#out = new Uint8Array(0);
   }
 }
 

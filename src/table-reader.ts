@@ -187,6 +187,18 @@ export class TableReader {
     return { text: bytes, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
   }
 
+  /**
+   * Frees the buffers this reader keeps from batch to batch (the last concatenated batch, the blob
+   * expander's output) now rather than at a later garbage collection: a reader lives for a whole
+   * tick, long enough for V8 to move it to the old generation, which is collected rarely (bench,
+   * 10M rows CSV: +0.7 MiB of buffers per tick until the export ended). The last batch is invalid
+   * after this; a later read allocates anew.
+   */
+  release(): void {
+    this.#freeLastBuffer();
+    this.#blobExpander?.release();
+  }
+
   /** Frees the last concatenated batch's buffer now, not at a later garbage collection. */
   #freeLastBuffer(): void {
     if (this.#lastBuffer) freeArrayBuffer(this.#lastBuffer);

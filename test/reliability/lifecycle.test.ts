@@ -86,6 +86,20 @@ describe("concurrency and lifecycle", () => {
     expect((await obj.keys("durable-dump:")).filter((k) => !k.startsWith("durable-dump:job:"))).toEqual([]);
   });
 
+  test.each([
+    ["sql", ["durable-dump/ID.sql"]],
+    ["csv", ["durable-dump/ID/big.csv", "durable-dump/ID/small.csv"]],
+  ])("an abort saved while a tick completes the %s upload leaves no object behind", async (format, keys) => {
+    const obj = await fresh({ tickBudgetMs: 5_000, clockStepMs: 1 });
+    const id = (await obj.start({ format })).result!.id;
+    await obj.fault({ failAt: null, mode: "throw", abortAfter: "r2.complete" });
+    for (let n = 0; n < 10 && (await obj.tick()).result!.more; n++);
+    const status = (await obj.status(id)).result!;
+    expect(status.state).toBe("aborted");
+    expect(status.outputs.filter((o) => o.complete)).toEqual([]);
+    for (const key of [...keys, "durable-dump/ID.manifest.json"]) expect(await h.readObject(key.replace("ID", id)), key).toBeNull();
+  });
+
   test("writes during an export: stable rows exactly once, changed rows in one of their versions, DDL tolerated", async () => {
     const obj = await fresh({}, 3000);
     await obj.exec([

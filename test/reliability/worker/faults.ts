@@ -36,6 +36,11 @@ export interface FaultPlan {
   kind?: StepKind;
   times?: number;
   message?: string;
+  /**
+   * Once, right after the first step of this kind succeeds, the host aborts every active job: as a
+   * request would that arrives while the step's I/O is in flight.
+   */
+  abortAfter?: StepKind;
 }
 
 /** The error every injected fault throws. */
@@ -52,6 +57,8 @@ export class FaultController {
   readonly writes: Record<string, number> = {};
   dead = false;
   triggered: { step: number; kind: StepKind; mode: FaultPlan["mode"] } | null = null;
+  /** What the host does for {@link FaultPlan.abortAfter}. */
+  abortJobs: (() => Promise<void>) | null = null;
 
   constructor(readonly plan: FaultPlan = { failAt: null, mode: "throw" }) {}
 
@@ -71,6 +78,10 @@ export class FaultController {
       throw new InjectedFault(`injected fault at step ${n} (${kind})`);
     }
     const result = await run();
+    if (this.plan.abortAfter === kind && this.abortJobs) {
+      this.plan.abortAfter = undefined;
+      await this.abortJobs();
+    }
     if (n === this.plan.failAt && this.plan.mode === "die") {
       this.triggered = { step: n, kind, mode: "die" };
       this.dead = true;

@@ -103,6 +103,10 @@ export class FaultHost {
       ...(hook ? { onComplete } : {}),
       ...(raw as Partial<DumpEngineOptions> | undefined),
     });
+    const engine = this.#engine;
+    this.#faults.abortJobs = async () => {
+      for (const job of await engine.list()) if (job.state === "queued" || job.state === "running") await engine.abort(job.id);
+    };
     return this.#engine;
   }
 

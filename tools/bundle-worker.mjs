@@ -5,14 +5,18 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** Where `import … from "durable-dump"` resolves: the sources, or the built package as npm ships it. */
+const LIBRARY = { src: join(ROOT, "src", "index.ts"), dist: join(ROOT, "dist", "index.js") };
+
 /**
- * Bundles a Worker entry point (and durable-dump from `src/`) into one ES module for workerd, as
- * the tests, the demo and the benchmark run it under Miniflare.
+ * Bundles a Worker entry point (and durable-dump from `src/`, or from `dist/` with
+ * `library: "dist"`) into one ES module for workerd, as the tests, the demo and the benchmark run
+ * it under Miniflare.
  *
- * @param {{ entry: string, outfile: string, sourcemap?: boolean, plugins?: import("esbuild").Plugin[] }} options
+ * @param {{ entry: string, outfile: string, sourcemap?: boolean, plugins?: import("esbuild").Plugin[], library?: "src" | "dist" }} options
  * @returns {Promise<string>} the outfile
  */
-export async function bundleWorker({ entry, outfile, sourcemap = true, plugins = [] }) {
+export async function bundleWorker({ entry, outfile, sourcemap = true, plugins = [], library = "src" }) {
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
     entryPoints: [entry],
@@ -24,7 +28,7 @@ export async function bundleWorker({ entry, outfile, sourcemap = true, plugins =
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
     external: ["cloudflare:*", "node:*"],
-    alias: { "durable-dump": join(ROOT, "src", "index.ts") },
+    alias: { "durable-dump": LIBRARY[library] },
     sourcemap: sourcemap ? "inline" : false,
     logLevel: "error",
     plugins,

@@ -15,12 +15,13 @@ export const ENTRIES = {
 
 /**
  * Bundles `entry` into one ES module at `outfile`, resolving `durable-dump` to the sources in
- * src/ (so no `npm run build` is needed first).
+ * src/ (so no `npm run build` is needed first), or with `library: "dist"` to the built package.
  * @param {string} entry
  * @param {string} outfile
+ * @param {"src" | "dist"} [library]
  */
-export function buildWorker(entry, outfile) {
-  return bundleWorker({ entry, outfile, sourcemap: false });
+export function buildWorker(entry, outfile, library = "src") {
+  return bundleWorker({ entry, outfile, sourcemap: false, library });
 }
 
 /**

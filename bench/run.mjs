@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
+import { summaryTable } from "./summary-table.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -328,7 +329,7 @@ const results = {
   when: new Date().toISOString(),
   mode: smoke ? "smoke" : "full",
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version, sqlite3: execSync("sqlite3 --version").toString().split(" ")[0] },
-  options: { sizes, formats, tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout, freshProcessPerFormat: !warm },
+  options: { sizes, formats, sink: nullSink ? "null" : "local R2", tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout, freshProcessPerFormat: !warm },
   sizes: [],
 };
 const failures = [];
@@ -494,6 +495,11 @@ try {
   mkdirSync(outDir, { recursive: true });
   const stamp = smoke ? "smoke" : "latest";
   writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(results, null, 2) + "\n");
+  const table = summaryTable(results);
+  if (table) {
+    writeFileSync(join(outDir, `${stamp}.md`), table);
+    console.log(`\n${table}`);
+  }
   if (results.sizes.length > 0) writeFileSync(join(outDir, `${stamp}.svg`), renderChart(results));
   log(`wrote ${join(outDir, stamp + ".json")}`);
   await mf.dispose();

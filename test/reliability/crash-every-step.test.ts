@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { DumpStatus, StartOptions } from "../../src/types.js";
 import { createRelHarness, drive, type RelHarness, type RelObject } from "./harness.js";
 
 /**
- * For a multi-part SQL dump (5 MiB parts, ~12.6 MB of SQL), every I/O step of an undisturbed run
+ * For a multi-part export (5 MiB parts, ~12.6 MB of text), every I/O step of an undisturbed run
  * is enumerated; for each selected step N, one run breaks there ("throw": the step fails;
  * "die": the step succeeds and the process dies right after), recovers with a fresh engine over
- * the same storage, and finishes. Each run must end with an object byte-identical to the
- * undisturbed one, and with no temporary state left.
+ * the same storage, and finishes. Each run must end with objects byte-identical to the
+ * undisturbed run's, and with no temporary state left. Two formats: a SQL dump (one object) and
+ * NDJSON (one object per table, so uploads open and complete in the middle of the job).
  */
 
 const MiB = 1024 * 1024;
@@ -44,28 +46,43 @@ export function selectSteps(log: string[], stride: number): number[] {
   return [...chosen].sort((a, b) => a - b);
 }
 
-describe("a crash at any I/O step leaves the export byte-identical", () => {
+/** Each output of a completed job by table ("" for a whole-job object): size and SHA-256. */
+async function outputsOf(h: RelHarness, status: DumpStatus): Promise<Map<string, { size: number; sha: string; parts: number }>> {
+  const outputs = new Map<string, { size: number; sha: string; parts: number }>();
+  for (const o of status.outputs) {
+    const bytes = await h.readObject(o.key);
+    if (!bytes) throw new Error(`no object ${o.key}`);
+    if (o.bytes !== bytes.length) throw new Error(`status says ${o.bytes} bytes for ${o.key}, R2 has ${bytes.length}`);
+    outputs.set(o.table ?? "", { size: bytes.length, sha: sha(bytes), parts: o.parts });
+  }
+  return outputs;
+}
+
+describe.each<[string, StartOptions]>([
+  ["SQL dump", {}],
+  ["NDJSON, one object per table", { format: "ndjson" }],
+])("a crash at any I/O step leaves the export byte-identical: %s", (_name, options) => {
   let h: RelHarness;
-  let baseline: { sha: string; size: number; parts: number; log: string[] };
+  let baseline: { outputs: Map<string, { size: number; sha: string; parts: number }>; log: string[] };
 
   beforeAll(async () => {
     h = await createRelHarness();
     const obj = await freshObject(h);
     await obj.ok("reset-io");
-    const started = await obj.start({});
+    const started = await obj.start(options);
     const status = await drive(obj, started.result!.id);
     expect(status.state).toBe("completed");
-    const bytes = (await h.readObject(status.outputs[0]!.key))!;
     const { log } = await obj.io();
-    baseline = { sha: sha(bytes), size: bytes.length, parts: status.outputs[0]!.parts, log };
+    baseline = { outputs: await outputsOf(h, status), log };
   });
   afterAll(async () => {
     await h?.dispose();
   });
 
   test("the undisturbed run is multi-part and has every kind of step", () => {
-    expect(baseline.parts).toBe(3);
-    expect(baseline.size).toBeGreaterThan(12e6);
+    const largest = [...baseline.outputs.values()].sort((a, b) => b.size - a.size)[0]!;
+    expect(largest.parts).toBe(3);
+    expect(largest.size).toBeGreaterThan(12e6);
     for (const kind of ["r2.head", "r2.createMultipartUpload", "storage.put", "storage.setAlarm", "r2.uploadPart", "r2.complete", "storage.delete"]) {
       expect(baseline.log, kind).toContain(kind);
     }
@@ -99,7 +116,7 @@ describe("a crash at any I/O step leaves the export byte-identical", () => {
     let fired = false;
     let id: string | null = null;
     for (let attempt = 0; attempt < 3 && id === null; attempt++) {
-      const a = await obj.start({});
+      const a = await obj.start(options);
       if (a.fault) fired = true;
       if (a.result) id = a.result.id;
       else {
@@ -123,13 +140,14 @@ describe("a crash at any I/O step leaves the export byte-identical", () => {
       if (!a.result!.more) break;
     }
     if (status.state !== "completed") throw new Error(`ended ${status.state}: ${JSON.stringify(status.error)}`);
-    const out = status.outputs[0]!;
-    const bytes = await h.readObject(out.key);
-    if (!bytes) throw new Error("no object");
-    if (bytes.length !== baseline.size || sha(bytes) !== baseline.sha) throw new Error(`object differs: ${bytes.length} bytes vs ${baseline.size}`);
-    if (out.bytes !== baseline.size) throw new Error(`status says ${out.bytes} bytes`);
+    const outputs = await outputsOf(h, status);
+    for (const [table, want] of baseline.outputs) {
+      const got = outputs.get(table);
+      if (got?.sha !== want.sha) throw new Error(`object of ${JSON.stringify(table)} differs: ${got?.size} bytes vs ${want.size}`);
+    }
+    if (outputs.size !== baseline.outputs.size) throw new Error(`${outputs.size} objects, the undisturbed run wrote ${baseline.outputs.size}`);
     const leftovers = (await obj.keys("durable-dump:")).filter((k) => !k.startsWith("durable-dump:job:"));
     if (leftovers.length) throw new Error(`temporary state left: ${leftovers.join(", ")}`);
-    await (await h.mf.getR2Bucket("DUMPS")).delete(out.key);
+    await (await h.mf.getR2Bucket("DUMPS")).delete(status.outputs.map((o) => o.key));
   }
 });

@@ -202,7 +202,7 @@ interface Run {
   completedAt: number | null;
   state: string | null;
   error: unknown;
-  ticks: { ms: number; putCalls: number; putKeys: number; putBytes: number; setAlarm: number; deleteKeys: number }[];
+  ticks: { startMs: number; ms: number; putCalls: number; putKeys: number; putBytes: number; setAlarm: number; deleteKeys: number }[];
   counters: Counters;
 }
 
@@ -237,6 +237,7 @@ export class BenchHost implements DurableObject {
     const result = await engine.tick();
     const after = this.#counters.storage;
     run.ticks.push({
+      startMs: t0 - run.startedAt,
       ms: Date.now() - t0,
       putCalls: after.putCalls - before.putCalls,
       putKeys: after.putKeys - before.putKeys,

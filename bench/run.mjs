@@ -172,12 +172,17 @@ function pingLoop(name, delayMs = 0) {
  */
 function rssSampler(pid) {
   const start = rssParts(pid);
+  const t0 = performance.now();
   let peak = start;
+  let peakAt = 0;
   const samples = [];
   const timer = setInterval(() => {
     const parts = rssParts(pid);
     samples.push(parts.rss);
-    if (parts.rss > peak.rss) peak = parts;
+    if (parts.rss > peak.rss) {
+      peak = parts;
+      peakAt = performance.now() - t0;
+    }
   }, 50);
   return {
     stop() {
@@ -189,6 +194,8 @@ function rssSampler(pid) {
         // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
         anonGrowthMiB: round((peak.anon - start.anon) / 2 ** 20, 1),
         fileGrowthMiB: round((peak.file - start.file) / 2 ** 20, 1),
+        /** When the peak was sampled, ms after the sampler started: a transient peak shows as one late sample. */
+        peakAtMs: Math.round(peakAt),
         samples,
       };
     },
@@ -301,6 +308,7 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
     outputBytes: bytes,
     outputs: (result.status?.outputs ?? []).map((o) => o.key),
     ticks: ticks.length,
+    tickStartsMs: ticks.map((t) => t.startMs),
     tickMs: { median: median(ticks.map((t) => t.ms)), max: Math.max(...ticks.map((t) => t.ms)) },
     classA: { ...c.classA, total: classA, perGB: round(classA / gb, 1) },
     classB: c.classB,
@@ -401,7 +409,7 @@ try {
       log(`export ${run} (${rows} rows) with the ping loop`);
       const r = await exportRun(name, format);
       if (quiet) {
-        r.quiet = { state: quiet.state, wallMs: quiet.wallMs, workerdCpuMs: quiet.workerdCpuMs, memory: quiet.memory, rssSeriesMiB: quiet.rssSeriesMiB };
+        r.quiet = { state: quiet.state, wallMs: quiet.wallMs, workerdCpuMs: quiet.workerdCpuMs, memory: quiet.memory, rssSeriesMiB: quiet.rssSeriesMiB, tickStartsMs: quiet.tickStartsMs };
         if (quiet.state !== "completed") failures.push(`${format} ${rows} (no pings): ${quiet.state} ${JSON.stringify(quiet.error)}`);
       }
       if (r.skipped) {

@@ -5,10 +5,11 @@ import { newJobId, isJobId } from "./job-id.js";
 import { JobRunner } from "./job-runner.js";
 import { JobStore, type JobRecord } from "./job-store.js";
 import { resolveEngineOptions, resolveStartOptions, type ResolvedEngineOptions } from "./options.js";
-import { JOB_METADATA_KEY } from "./output-keys.js";
+import { abortUploadQuietly, deleteOwnedObjects } from "./output-cleanup.js";
 import { writeManifest } from "./manifest.js";
 import { openOutput } from "./output-upload.js";
 import { PartWriter } from "./part-writer.js";
+import { MAX_ATTEMPTS, RETRY_BASE_MS, classifyFailure, retryDelayMs } from "./retry-policy.js";
 import { AlarmScheduler } from "./scheduler.js";
 import { checkCallbackUrl } from "./callbacks.js";
 import { CompletionNotifier } from "./completion-notifier.js";
@@ -16,12 +17,8 @@ import { planTables } from "./table-plan.js";
 import { toStatus } from "./status.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions, TickResult } from "./types.js";
 
-/** A failed tick is retried this many times (with backoff) before the job fails. */
-const MAX_ATTEMPTS = 6;
-const RETRY_BASE_MS = 2_000;
 /** At most this long past `tickBudgetMs` a tick runs on to end near a part boundary (see JobRunner.run). */
 const MAX_TICK_GRACE_MS = 1_000;
-const RETRY_MAX_MS = 120_000;
 
 /** Name of the engine's own wake-up in its {@link AlarmScheduler}. */
 export const ENGINE_WAKE = "durable-dump";
@@ -143,7 +140,7 @@ export class DumpEngine {
       await this.#scheduler.scheduleNoLaterThan(ENGINE_WAKE, now);
       await this.#jobs.save(record);
     } catch (error) {
-      if (record.upload) await abortQuietly(this.#bucket, record.upload);
+      if (record.upload) await abortUploadQuietly(this.#bucket, record.upload);
       throw error;
     }
     return toStatus(record);
@@ -193,7 +190,7 @@ export class DumpEngine {
     if (record.cleanup) await this.#release(record);
     const keys = record.outputs.map((o) => o.key);
     if (record.manifestKey) keys.push(record.manifestKey);
-    await this.#deleteOwned(keys, id);
+    await deleteOwnedObjects(this.#bucket, keys, id);
     await this.#jobs.delete(record.id, record.partSize);
     return true;
   }
@@ -368,19 +365,11 @@ export class DumpEngine {
    * opened. The aborted record lists none of them, so nothing would free them otherwise.
    */
   async #dropLateWork(record: JobRecord, stored: JobRecord | null): Promise<void> {
-    if (record.upload && record.upload.uploadId !== stored?.upload?.uploadId) await abortQuietly(this.#bucket, record.upload);
+    if (record.upload && record.upload.uploadId !== stored?.upload?.uploadId) await abortUploadQuietly(this.#bucket, record.upload);
     const recorded = new Set(stored?.outputs.map((o) => o.key));
     const keys = record.outputs.map((o) => o.key).filter((key) => !recorded.has(key));
     if (record.manifestKey && !stored?.manifestKey) keys.push(record.manifestKey);
-    await this.#deleteOwned(keys, record.id);
-  }
-
-  /** Deletes those of the R2 objects `keys` that still carry job `id` in their metadata. */
-  async #deleteOwned(keys: string[], id: string): Promise<void> {
-    for (const key of keys) {
-      const head = await this.#bucket.head(key);
-      if (head?.customMetadata?.[JOB_METADATA_KEY] === id) await this.#bucket.delete(key);
-    }
+    await deleteOwnedObjects(this.#bucket, keys, record.id);
   }
 
   /** The writer for the record's open upload: the one in memory if still current, else rebuilt from storage. */
@@ -397,13 +386,13 @@ export class DumpEngine {
   async #recordFailure(id: string, error: unknown): Promise<JobRecord["state"]> {
     const record = await this.#jobs.get(id);
     if (!record || !isActive(record)) return record?.state ?? "aborted";
-    const failure = classify(error);
+    const failure = classifyFailure(error);
     const now = this.#options.now();
     record.attempts++;
     record.error = { code: failure.code, message: failure.message };
     record.updatedAt = now;
     if (failure.retryable && record.attempts < MAX_ATTEMPTS) {
-      record.retryAt = now + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (record.attempts - 1));
+      record.retryAt = now + retryDelayMs(record.attempts);
       await this.#jobs.save(record);
       return record.state;
     }
@@ -425,7 +414,7 @@ export class DumpEngine {
    * deletes its tail, then clears the record's cleanup flag. Idempotent.
    */
   async #release(record: JobRecord): Promise<void> {
-    if (record.upload && record.state !== "completed") await abortQuietly(this.#bucket, record.upload);
+    if (record.upload && record.state !== "completed") await abortUploadQuietly(this.#bucket, record.upload);
     await this.#jobs.deleteTail(record.id, record.partSize);
     if (record.cleanup) {
       record.cleanup = false;
@@ -448,23 +437,4 @@ function byAge(a: JobRecord, b: JobRecord): number {
 function checkId(id: unknown): string {
   if (typeof id !== "string") throw new DumpError("INVALID_ARGUMENT", `A job id must be a string such as "20261125T201648123Z-4k7q2m9x"; got ${typeof id}.`);
   return id;
-}
-
-/** Aborts a multipart upload, ignoring errors: it may be gone already (completed, aborted or expired). */
-async function abortQuietly(bucket: R2Bucket, upload: { key: string; uploadId: string }): Promise<void> {
-  try {
-    await bucket.resumeMultipartUpload(upload.key, upload.uploadId).abort();
-  } catch {
-    // Nothing is left to free; R2 drops incomplete uploads after 7 days in any case.
-  }
-}
-
-/** Turns any error into a code, a message and whether retrying may help. */
-function classify(error: unknown): { code: string; message: string; retryable: boolean } {
-  if (error instanceof DumpError) return { code: error.code, message: error.message, retryable: error.retryable };
-  const message = error instanceof Error ? error.message : String(error);
-  if (/NoSuchUpload|upload does not exist|10024/i.test(message)) {
-    return { code: "UPLOAD_LOST", message: `The multipart upload no longer exists (aborted, or expired after 7 days): ${message}`, retryable: false };
-  }
-  return { code: "IO_ERROR", message, retryable: true };
 }

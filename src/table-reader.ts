@@ -69,6 +69,8 @@ export class TableReader {
   #concatLineExpr: string;
   /** {@link #concatLineExpr} checking SQL-encoded text for CR as well; null when no value is SQL-encoded. */
   #carefulConcatLineExpr: string | null;
+  /** The query of {@link #readConcatenated} by its WHERE clause, for {@link #concatLineExpr} as it is. */
+  readonly #concatQueries = new Map<string, string>();
   /**
    * SQL counting the row's blobs that the line carries as marked hex; null when it carries none, or
    * when the marks need no counting because no text can hold one (see the constructor).
@@ -157,9 +159,15 @@ export class TableReader {
     // group_concat takes the rows in the order the subquery yields them, which is key order (its
     // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
     // again: ~25% of the render (bench/README.md). The format tests compare rows in key order.
-    const query =
-      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), CAST(? || group_concat(line, ${sqlString(this.#separator)}) AS BLOB) ` +
-      `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
+    // Built once per WHERE clause (there are two): rebuilt per batch, the text was most of what a
+    // SQL export allocated in V8's heap.
+    let query = this.#concatQueries.get(where);
+    if (query === undefined) {
+      query =
+        `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), CAST(? || group_concat(line, ${sqlString(this.#separator)}) AS BLOB) ` +
+        `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
+      this.#concatQueries.set(where, query);
+    }
     let row: SqlStorageValue[] | undefined;
     try {
       row = Array.from(this.#sql.exec(query, first ? "" : this.#separator, ...bindings, limit).raw())[0];
@@ -174,6 +182,7 @@ export class TableReader {
     let bytes: Uint8Array = new Uint8Array(buffer);
     if (this.#carefulConcatLineExpr !== null && bytes.includes(CR)) {
       this.#concatLineExpr = this.#carefulConcatLineExpr;
+      this.#concatQueries.clear();
       this.#carefulConcatLineExpr = null;
       this.#freeLastBuffer();
       return this.#readConcatenated(after, maxRows, maxBytes, first);

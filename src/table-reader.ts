@@ -159,8 +159,8 @@ export class TableReader {
     // group_concat takes the rows in the order the subquery yields them, which is key order (its
     // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
     // again: ~25% of the render (bench/README.md). The format tests compare rows in key order.
-    // Built once per WHERE clause (there are two): rebuilt per batch, the text was most of what a
-    // SQL export allocated in V8's heap.
+    // Built once per WHERE clause (there are two), not per batch (inspector sampling profile, 5M
+    // rows CSV: 6.4 → 1.3 MiB allocated in V8's heap by this method).
     let query = this.#concatQueries.get(where);
     if (query === undefined) {
       query =

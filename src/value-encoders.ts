@@ -94,6 +94,14 @@ function numberBranches(ref: string): string {
 }
 
 /**
+ * The CASE every encoding renders a value with: NULL, then text and blobs (they sort at or after
+ * ''), then numbers ({@link numberBranches}).
+ */
+function valueCase(ref: string, nullText: string, textOrBlob: string): string {
+  return `CASE WHEN ${ref} IS NULL THEN ${nullText} WHEN ${ref} >= '' THEN ${textOrBlob} ${numberBranches(ref)}`;
+}
+
+/**
  * SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`, or
  * NULL when JavaScript must render the value (see {@link encodeValueOrDefer}).
  * `blob`, for JSON and CSV, renders blobs (otherwise written as `null` in JSON, an empty field in
@@ -107,16 +115,12 @@ export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string,
   switch (encoding) {
     case "sql": {
       const hexText = textCheck === "nul" ? `instr(${ref}, char(0)) > 0` : sqlNeedsHexText(ref);
-      return (
-        `CASE WHEN ${ref} IS NULL THEN 'NULL' ` +
-        `WHEN ${ref} >= '' THEN iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref})) ` +
-        numberBranches(ref)
-      );
+      return valueCase(ref, "'NULL'", `iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref}))`);
     }
     case "json":
-      return `CASE WHEN ${ref} IS NULL THEN 'null' WHEN ${ref} >= '' THEN ${textOrBlob(`json_quote(${ref})`, "'null'")} ${numberBranches(ref)}`;
+      return valueCase(ref, "'null'", textOrBlob(`json_quote(${ref})`, "'null'"));
     case "csv":
-      return `CASE WHEN ${ref} IS NULL THEN '' WHEN ${ref} >= '' THEN ${textOrBlob(`'"' || replace(${ref}, '"', '""') || '"'`, "''")} ${numberBranches(ref)}`;
+      return valueCase(ref, "''", textOrBlob(`'"' || replace(${ref}, '"', '""') || '"'`, "''"));
   }
 }
 
@@ -163,7 +167,7 @@ export function toHex(bytes: Uint8Array): string {
 const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
 
 /** Standard base64 (RFC 4648, with padding). */
-export function toBase64(bytes: Uint8Array): string {
+function toBase64(bytes: Uint8Array): string {
   if (nativeToBase64) return nativeToBase64.call(bytes);
   let binary = "";
   const step = 0x8000;

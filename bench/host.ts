@@ -18,12 +18,12 @@
  * - `POST /profile?format=&rows=&batch=` where the time goes, phase by phase (see README).
  */
 import { DumpEngine } from "../src/index.js";
-import { SchemaReader } from "../src/schema-reader.js";
-import { TableReader } from "../src/table-reader.js";
-import { builtinFormatters } from "../src/formatters/builtins.js";
-import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/value-encoders.js";
-import { quoteIdentifier } from "../src/formatters/formatter.js";
-import { LIMITS } from "../src/options.js";
+import { SchemaReader } from "../src/sqlite/schema-reader.js";
+import { TableReader } from "../src/sqlite/table-reader.js";
+import { builtinFormatters } from "../src/formats/builtins.js";
+import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/sqlite/value-encoders.js";
+import { quoteIdentifier } from "../src/util/sql-text.js";
+import { LIMITS } from "../src/export/options.js";
 
 interface Env {
   BENCH: DurableObjectNamespace;

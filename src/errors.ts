@@ -1,23 +1,51 @@
 /**
- * Stable machine-readable codes carried by every {@link DumpError}. They are part of the public
- * contract: new codes may be added in minor releases, existing ones are never renamed.
+ * The library's errors: one class, {@link DumpError}, with a stable {@link DumpErrorCode}. Whether
+ * retrying can help is decided by the code (see {@link DUMP_ERROR_CODES}), never by the message.
  */
-export type DumpErrorCode =
-  | "INVALID_OPTIONS"
-  | "UNKNOWN_FORMAT"
-  | "UNKNOWN_TABLE"
-  | "RESERVED_TABLE"
-  | "UNSUPPORTED_TABLE"
-  | "JOB_NOT_FOUND"
-  | "OUTPUT_EXISTS"
-  | "PART_LIMIT_EXCEEDED"
-  | "UPLOAD_LOST"
-  | "IO_ERROR"
-  | "SQL_ERROR"
-  | "RETRIES_EXHAUSTED"
-  | "TOO_MANY_JOBS"
-  | "JOB_ACTIVE"
-  | "INVALID_ARGUMENT";
+
+/**
+ * Every code, with whether a job that meets it is retried. Codes are part of the public contract:
+ * new ones may be added in minor releases, existing ones are never renamed.
+ */
+export const DUMP_ERROR_CODES = {
+  /** An option is missing, of the wrong type or out of range. */
+  INVALID_OPTIONS: { retryable: false },
+  /** `format` is neither built in nor registered. */
+  UNKNOWN_FORMAT: { retryable: false },
+  /** `tables` or `exclude` names a table that does not exist. */
+  UNKNOWN_TABLE: { retryable: false },
+  /** `tables` names a table of SQLite (`sqlite_*`) or of the platform (`_cf_*`). */
+  RESERVED_TABLE: { retryable: false },
+  /** A table whose rows cannot be addressed. */
+  UNSUPPORTED_TABLE: { retryable: false },
+  /** A job id that does not exist (HTTP routes). */
+  JOB_NOT_FOUND: { retryable: false },
+  /** The output key already exists in R2, written by something else. */
+  OUTPUT_EXISTS: { retryable: false },
+  /** The output needs more than R2's 10,000 parts. */
+  PART_LIMIT_EXCEEDED: { retryable: false },
+  /** The multipart upload disappeared (aborted, or expired after 7 days). */
+  UPLOAD_LOST: { retryable: false },
+  /** A storage or R2 operation failed; retried with backoff. */
+  IO_ERROR: { retryable: true },
+  /** A read of the database failed for another reason than a dropped table; retried with backoff. */
+  SQL_ERROR: { retryable: true },
+  /** A job failed this many ticks in a row; the message carries the last error. */
+  RETRIES_EXHAUSTED: { retryable: false },
+  /** `start` while `maxQueuedJobs` jobs are queued or running. */
+  TOO_MANY_JOBS: { retryable: false },
+  /** `delete` of a queued or running job. */
+  JOB_ACTIVE: { retryable: false },
+  /** A method got an argument of the wrong type (an id that is not a string). */
+  INVALID_ARGUMENT: { retryable: false },
+  /** A job's persisted state cannot be read (damaged, or written by a newer release); that job fails, the others go on. */
+  RECORD_UNREADABLE: { retryable: false },
+  /** The library broke one of its own invariants (a bug): the job fails at once rather than retrying. */
+  INTERNAL: { retryable: false },
+} as const satisfies Record<string, { retryable: boolean }>;
+
+/** Stable machine-readable code carried by every {@link DumpError}. */
+export type DumpErrorCode = keyof typeof DUMP_ERROR_CODES;
 
 /**
  * The one error class thrown by durable-dump and recorded on failed jobs.
@@ -30,12 +58,57 @@ export class DumpError extends Error {
   override readonly name = "DumpError";
   /** Stable code; match on this, not on the message. */
   readonly code: DumpErrorCode;
-  /** False for errors that retrying cannot fix (bad input, lost upload, part limit). */
-  readonly retryable: boolean;
 
-  constructor(code: DumpErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(code: DumpErrorCode, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? false;
   }
+
+  /** Whether retrying can help: decided by the code (I/O and SQL errors), false for everything else. */
+  get retryable(): boolean {
+    return DUMP_ERROR_CODES[this.code].retryable;
+  }
+}
+
+/** A failure the library met: the code and message a job records, and whether to retry it. */
+export interface Failure {
+  code: DumpErrorCode;
+  message: string;
+  retryable: boolean;
+  /** The platform said it is overloaded: retry, but back off further. */
+  overloaded: boolean;
+}
+
+/** R2's error code for a multipart upload that no longer exists. */
+const R2_NO_SUCH_UPLOAD = 10024;
+
+/**
+ * Turns anything thrown into a {@link Failure}. A {@link DumpError} keeps its code. Errors of the
+ * platform are I/O errors, retried unless the platform marked them `retryable: false`; R2's
+ * "no such upload" is `UPLOAD_LOST`.
+ */
+export function classifyFailure(error: unknown): Failure {
+  if (error instanceof DumpError) return { code: error.code, message: error.message, retryable: error.retryable, overloaded: false };
+  const message = error instanceof Error ? error.message : String(error);
+  const flags = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; retryable?: unknown; overloaded?: unknown };
+  if (r2ErrorCode(flags.code, message) === R2_NO_SUCH_UPLOAD) {
+    return { code: "UPLOAD_LOST", message: `The multipart upload no longer exists (aborted, or expired after 7 days): ${message}`, retryable: false, overloaded: false };
+  }
+  return { code: "IO_ERROR", message, retryable: flags.retryable !== false, overloaded: flags.overloaded === true };
+}
+
+/**
+ * The code of an R2 error: its `code` property where the runtime sets one, else the number R2
+ * puts at the end of every error message, as in "uploadPart: The specified multipart upload does
+ * not exist. (10024)" (workerd throws plain `Error`s of that form).
+ */
+function r2ErrorCode(code: unknown, message: string): number | null {
+  if (typeof code === "number") return code;
+  const match = /\((\d{5})\)$/.exec(message);
+  return match ? Number(match[1]) : null;
+}
+
+/** An `INTERNAL` error: an invariant of the library did not hold. */
+export function internalError(message: string): DumpError {
+  return new DumpError("INTERNAL", `durable-dump: ${message} (a bug; please report it)`);
 }

@@ -1,32 +1,23 @@
-export { DumpEngine } from "./engine.js";
-export { DumpError, type DumpErrorCode } from "./errors.js";
-export { SIGNATURE_HEADER, sign as signCallbackBody } from "./callbacks.js";
-export { AlarmScheduler, WAKE_PREFIX, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./scheduler.js";
-export {
-  quoteIdentifier,
-  type ColumnInfo,
-  type DumpFormatter,
-  type FooterContext,
-  type FormatContext,
-  type RowPiece,
-  type SchemaObject,
-  type TableInfo,
-  type ValueEncoding,
-} from "./formatters/formatter.js";
-export { sqlFormatter } from "./formatters/sql.js";
-export { csvFormatter } from "./formatters/csv.js";
-export { jsonFormatter } from "./formatters/json.js";
-export { ndjsonFormatter } from "./formatters/ndjson.js";
-export type { DumpManifest } from "./manifest.js";
-export { createDumpHandler, type DumpHandlerOptions, type DumpHttpEngine, type DumpHttpErrorCode } from "./http-handler.js";
-export { bearerAuth } from "./http-auth.js";
-export type {
-  DumpEngineOptions,
-  DumpOutput,
-  DumpProgress,
-  DumpState,
-  DumpStatus,
-  DumpStorage,
-  StartOptions,
-  TickResult,
-} from "./types.js";
+/**
+ * durable-dump: resumable, constant-memory exports of a Durable Object's SQLite database to R2.
+ * Everything public is exported from here, and only from here.
+ */
+export { DumpEngine } from "./export/dump-engine.js";
+export type { DumpEngineOptions, DumpJobOptionsView, DumpOutput, DumpProgress, DumpStatus, StartOptions } from "./export/types.js";
+export type { JobEngineOptions } from "./jobs/engine-options.js";
+export type { DumpState, JobError, JobStatusBase, ListOptions, TickResult } from "./jobs/job-types.js";
+export type { DumpStorage } from "./persisted/storage.js";
+export { DUMP_ERROR_CODES, DumpError, type DumpErrorCode } from "./errors.js";
+export { SIGNATURE_HEADER, signCallbackBody, verifyCallbackSignature } from "./jobs/callbacks.js";
+export { AlarmScheduler, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./alarms/scheduler.js";
+export type { DumpFormatter, FooterContext, FormatContext } from "./formats/formatter.js";
+export type { RowPiece, ValueEncoding } from "./sqlite/row-template.js";
+export type { ColumnInfo, SchemaObject, TableInfo } from "./sqlite/schema-types.js";
+export { quoteIdentifier } from "./util/sql-text.js";
+export { sqlFormatter } from "./formats/sql.js";
+export { csvFormatter } from "./formats/csv.js";
+export { jsonFormatter } from "./formats/json.js";
+export { ndjsonFormatter } from "./formats/ndjson.js";
+export type { DumpManifest, DumpManifestOptions } from "./output/manifest.js";
+export { createDumpHandler, type DumpHandlerOptions, type DumpHttpEngine, type DumpHttpErrorCode } from "./http/handler.js";
+export { bearerAuth } from "./http/auth.js";

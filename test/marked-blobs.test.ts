@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { BLOB_MARK, MarkedBlobExpander } from "../src/marked-blobs.js";
+import { BLOB_MARK, MarkedBlobExpander } from "../src/sqlite/marked-blobs.js";
 
 // The expander is pure byte work, so it is checked here in Node against Node's own hex and base64;
 // the format tests cover it end to end in workerd.

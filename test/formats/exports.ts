@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { expect } from "vitest";
-import type { DumpStatus } from "../../src/types.js";
+import type { DumpStatus } from "../../src/index.js";
 import type { Harness } from "../harness/miniflare.js";
 import type { Snapshot, TablePlan } from "../harness/snapshot.js";
 import { canonicalOf, withoutRowid, type Parsed } from "./canonical.js";

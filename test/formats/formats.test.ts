@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { DumpManifest } from "../../src/manifest.js";
-import type { StartOptions } from "../../src/types.js";
+import type { DumpManifest } from "../../src/index.js";
+import type { StartOptions } from "../../src/index.js";
 import { corpusObject } from "../harness/corpus-object.js";
 import { runToCompletion } from "../harness/drive.js";
 import { HostError, type HostObject } from "../harness/host-client.js";

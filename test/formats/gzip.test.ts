@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { StartOptions } from "../../src/types.js";
+import type { StartOptions } from "../../src/index.js";
 import { corpusStatements } from "../harness/corpus.js";
 import { runToCompletion } from "../harness/drive.js";
 import type { HostObject } from "../harness/host-client.js";

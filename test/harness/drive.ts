@@ -1,4 +1,4 @@
-import type { DumpState, DumpStatus } from "../../src/types.js";
+import type { DumpState, DumpStatus } from "../../src/index.js";
 import type { HostObject } from "./host-client.js";
 
 /** States a job never leaves. */

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { DumpStatus } from "../../src/types.js";
+import type { DumpStatus } from "../../src/index.js";
 import type { Harness } from "./miniflare.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Miniflare } from "miniflare";
-import type { DumpStatus, StartOptions, TickResult } from "../../src/types.js";
+import type { DumpStatus, StartOptions, TickResult } from "../../src/index.js";
 
 /** Engine options accepted by the test host's `/config` route. */
 export interface HostConfig {

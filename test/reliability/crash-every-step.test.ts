@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { DumpStatus, StartOptions } from "../../src/types.js";
+import type { DumpStatus, StartOptions } from "../../src/index.js";
 import { createRelHarness, drive, type RelHarness, type RelObject } from "./harness.js";
 
 /**

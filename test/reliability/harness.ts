@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../../tools/bundle-worker.mjs";
-import type { DumpStatus, StartOptions, TickResult } from "../../src/types.js";
+import type { DumpStatus, StartOptions, TickResult } from "../../src/index.js";
 import type { FaultPlan } from "./worker/faults.js";
 import type { RelConfig } from "./worker/host.js";
 

@@ -99,6 +99,8 @@ export class FaultHost {
       bucket: faultyBucket(this.env.DUMPS, this.#faults),
       storage: faultyStorage(this.ctx.storage, this.#faults),
       now: this.#now(cfg),
+      // No jitter: the tests check the nominal retry delays.
+      random: () => 0,
       ...opts,
       ...(hook ? { onComplete } : {}),
       ...(raw as Partial<DumpEngineOptions> | undefined),

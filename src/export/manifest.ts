@@ -1,0 +1,57 @@
+/** The manifest every completed export writes next to its output. */
+import type { DumpManifest } from "../output/manifest.js";
+import { JOB_METADATA_KEY, assertOwnKey, manifestKey } from "../output/r2-objects.js";
+import { SchemaReader } from "../sqlite/schema-reader.js";
+import type { DumpWork } from "./dump-work.js";
+
+/** Builds the manifest of a job whose outputs are all complete. */
+export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<DumpManifest> {
+  const record = work.record;
+  const schema = new SchemaReader(sql);
+  const iso = (t: number) => new Date(t).toISOString();
+  const [names, rows, objects] = [await work.plan.all(), await work.rows.all(), await work.objects.all()];
+  const manifestObjects: DumpManifest["objects"] = [];
+  for (const [index, o] of objects.entries()) {
+    const parts = await work.partsOf(index, o).all();
+    manifestObjects.push({ key: o.key, table: o.table, bytes: o.bytes, parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })) });
+  }
+  const { schema: withSchema, data, tables, exclude, gzip } = record.options;
+  return {
+    manifestVersion: 1,
+    jobId: record.id,
+    format: record.format,
+    options: { schema: withSchema, data, tables, exclude, gzip },
+    createdAt: iso(record.createdAt),
+    startedAt: record.startedAt === null ? null : iso(record.startedAt),
+    finishedAt: iso(record.finishedAt ?? record.updatedAt),
+    databaseSize: record.databaseSize,
+    tables: names.map((name, i) => {
+      const table = schema.table(name);
+      return {
+        name,
+        rows: rows[i] ?? 0,
+        kind: table?.kind ?? null,
+        withoutRowid: table?.withoutRowid ?? null,
+        strict: table?.strict ?? null,
+        columns: table?.columns ?? null,
+        createSql: table?.createSql ?? null,
+      };
+    }),
+    objects: manifestObjects,
+  };
+}
+
+/**
+ * Writes the job's manifest to R2 and returns its key. Safe to repeat: a retry replaces the
+ * manifest the same job wrote, never an object of anyone else (`OUTPUT_EXISTS`).
+ */
+export async function writeManifest(bucket: R2Bucket, sql: SqlStorage, work: DumpWork): Promise<string> {
+  const record = work.record;
+  const key = manifestKey(record.keyBase);
+  await assertOwnKey(bucket, key, record.id);
+  await bucket.put(key, JSON.stringify(await buildManifest(sql, work), null, 2) + "\n", {
+    httpMetadata: { contentType: "application/json; charset=utf-8" },
+    customMetadata: { [JOB_METADATA_KEY]: record.id },
+  });
+  return key;
+}

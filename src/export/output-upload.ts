@@ -1,0 +1,38 @@
+import type { DumpFormatter } from "../formats/formatter.js";
+import { GzipStage } from "../output/gzip-stage.js";
+import { JOB_METADATA_KEY, assertOwnKey, objectKey } from "../output/r2-objects.js";
+import type { DumpRecord, UploadState } from "../persisted/dump-record.js";
+
+/**
+ * Opens the multipart upload of the job's next output object (of `table`, for formats with one
+ * object per table): key `<keyBase>[/<table>].<extension>[.gz]`, the formatter's Content-Type,
+ * `Content-Encoding: gzip` when compressed, and the job id in the custom metadata. `object` is the
+ * index the object will have among the job's finished objects.
+ */
+export async function openOutput(
+  bucket: R2Bucket,
+  record: DumpRecord,
+  formatter: DumpFormatter,
+  table: string | null,
+  object: number,
+): Promise<{ upload: R2MultipartUpload; state: UploadState }> {
+  const gzip = record.options.gzip;
+  const key = objectKey(record.keyBase, gzip ? `${formatter.extension}.gz` : formatter.extension, table);
+  await assertOwnKey(bucket, key, record.id);
+  const upload = await bucket.createMultipartUpload(key, {
+    httpMetadata: gzip ? { contentType: formatter.contentType, contentEncoding: "gzip" } : { contentType: formatter.contentType },
+    customMetadata: { [JOB_METADATA_KEY]: record.id },
+  });
+  const state: UploadState = {
+    key,
+    uploadId: upload.uploadId,
+    table,
+    object,
+    partPages: [],
+    partCount: 0,
+    uploadedBytes: 0,
+    tailLength: 0,
+    gzip: gzip ? GzipStage.initialState() : null,
+  };
+  return { upload, state };
+}

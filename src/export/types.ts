@@ -1,0 +1,87 @@
+/** The public types of exports: the engine's options, a job's start options and its status. */
+import type { DumpFormatter } from "../formats/formatter.js";
+import type { JobEngineOptions } from "../jobs/engine-options.js";
+import type { JobStatusBase } from "../jobs/job-types.js";
+
+/** Options of the {@link DumpEngine} constructor: the shared ones and these. */
+export interface DumpEngineOptions extends JobEngineOptions<DumpStatus> {
+  /** Size of every multipart part but the last. Default 5 MiB (a 48 GiB object in 10,000 parts); 5 MiB to 64 MiB. */
+  partSize?: number;
+  /** Prefix of every R2 key the engine writes. Default `"durable-dump/"`. */
+  keyPrefix?: string;
+  /** Extra formatters by name, next to the built-in ones. A custom one may replace a built-in. */
+  formatters?: Record<string, DumpFormatter>;
+}
+
+/** Options of {@link DumpEngine.start}. */
+export interface StartOptions {
+  /** Name of a built-in (`"sql"`) or registered formatter. Default `"sql"`. */
+  format?: string;
+  /** Export only these tables (names as in `sqlite_master`). Default: every user table. At most 1,000 names. */
+  tables?: string[];
+  /** Leave these tables out. At most 1,000 names. */
+  exclude?: string[];
+  /** Write the schema (CREATE statements). Default true. Formats without schema ignore it. */
+  schema?: boolean;
+  /** Write the rows. Default true. */
+  data?: boolean;
+  /**
+   * Compress each object as one standard gzip member (key gets `.gz`, `Content-Encoding: gzip`).
+   * Default false.
+   */
+  gzip?: boolean;
+  /**
+   * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
+   * with HMAC-SHA256 of the body under the engine's `callbackSecret` in the header
+   * `Durable-Dump-Signature: sha256=<hex>`. Delivered by a later tick, retried with backoff; never
+   * delays or fails the export. `https:` only unless the engine sets `allowInsecureCallbacks`.
+   */
+  callbackUrl?: string;
+}
+
+/** One R2 object written by a job. */
+export interface DumpOutput {
+  /** R2 key of the object. */
+  key: string;
+  /** Table the object holds, for formats with one object per table. */
+  table?: string;
+  /** Bytes written so far (final size once the job completed). */
+  bytes: number;
+  /** Multipart parts uploaded so far. */
+  parts: number;
+  /** True once the multipart upload was completed and the object exists. */
+  complete: boolean;
+}
+
+/** Progress counters of an export. */
+export interface DumpProgress {
+  tablesDone: number;
+  tablesTotal: number;
+  /** Table being exported now, if any. */
+  currentTable: string | null;
+  rowsWritten: number;
+  bytesWritten: number;
+  partsUploaded: number;
+}
+
+/** The options a job runs with, defaults applied. */
+export interface DumpJobOptionsView {
+  format: string;
+  schema: boolean;
+  data: boolean;
+  gzip: boolean;
+  tables: string[] | null;
+  exclude: string[];
+}
+
+/** What {@link DumpEngine.status} and friends report about an export. Plain data, JSON-serialisable. */
+export interface DumpStatus extends JobStatusBase {
+  format: string;
+  options: DumpJobOptionsView;
+  progress: DumpProgress;
+  outputs: DumpOutput[];
+  /** Size of the database when the job started, in bytes. */
+  databaseSize: number;
+  /** R2 key of the job's manifest (a `DumpManifest` document), once the job completed; null before. */
+  manifestKey: string | null;
+}

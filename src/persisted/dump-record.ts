@@ -1,0 +1,139 @@
+/**
+ * The record of an export job (`durable-dump:job:<id>`), version 2, and the items of its paged
+ * lists. `parseDumpRecord` (dump-record-versions.ts) reads every version this release knows.
+ */
+import { type KeyPart } from "../sqlite/row-key.js";
+import type { TableInfo } from "../sqlite/schema-types.js";
+import type { PageLimits } from "./paged-list.js";
+import { jobBaseFields } from "./job-record.js";
+import { type Infer, type Shape, array, boolean, count, float, literal, nullable, object, optional, string, variant } from "./shape.js";
+
+/** The version written by this release. */
+export const DUMP_RECORD_VERSION = 2;
+
+export const keyPartShape: Shape<KeyPart> = variant("t", {
+  i: object({ t: literal("i"), v: string }),
+  r: object({ t: literal("r"), v: float }),
+  s: object({ t: literal("s"), v: string }),
+  b: object({ t: literal("b"), v: string }),
+});
+
+const columnShape = object({ name: string, type: string, notNull: boolean, primaryKey: count, generated: boolean });
+
+export const tableInfoShape: Shape<TableInfo> = object({
+  name: string,
+  kind: literal("table", "virtual"),
+  createSql: string,
+  columns: array(columnShape),
+  hiddenRowid: nullable(string),
+  withoutRowid: boolean,
+  strict: boolean,
+  module: nullable(string),
+  content: literal("own", "external", "none"),
+});
+
+/** An uploaded part. */
+export const partShape = object({ partNumber: count, etag: string, size: count, /** Hex SHA-256 of the part's bytes. */ sha256: string });
+export type PartRecord = Infer<typeof partShape>;
+
+/** What a checkpoint keeps of a gzip stream besides its pending bytes. */
+export const gzipStateShape = object({
+  /** CRC-32 of every uncompressed byte so far, pending ones included. */
+  crc: count,
+  /** Uncompressed bytes so far, pending ones included. */
+  inputBytes: count,
+  /** Uncompressed bytes not compressed yet (held in storage under `durable-dump:gzip:<id>`). */
+  pending: count,
+});
+export type GzipState = Infer<typeof gzipStateShape>;
+
+/** Items per page of a paged list, as a record keeps them. */
+const pageSizes = array(count);
+
+/** How the record's lists are cut into pages: every page stays far below the 2 MB a value may hold. */
+export const LIST_LIMITS = {
+  plan: { items: 1_000, bytes: 256 * 1024 },
+  rows: { items: 4_096, bytes: 256 * 1024 },
+  objects: { items: 256, bytes: 256 * 1024 },
+  parts: { items: 1_000, bytes: 256 * 1024 },
+} as const satisfies Record<string, PageLimits>;
+
+/** A finished output object (an item of the record's `objects` list). */
+export const objectShape = object({
+  key: string,
+  table: nullable(string),
+  bytes: count,
+  parts: count,
+  /** Page sizes of the object's part list (`durable-dump:parts:<id>:<object>:<page>`), kept until the manifest is written. */
+  partPages: pageSizes,
+});
+export type OutputObject = Infer<typeof objectShape>;
+
+/** Steps of an export, in order: the next thing the producer writes. */
+export type DumpStep = "header" | "tableHeader" | "rows" | "tableFooter" | "footer" | "finish" | "done";
+
+const cursorShape = object({
+  step: literal<DumpStep>("header", "tableHeader", "rows", "tableFooter", "footer", "finish", "done"),
+  /** Index in the table plan of the table being written. */
+  table: count,
+  /** Its name, for the status (null between tables). */
+  name: optional(nullable(string), null),
+  /** Key of the last row written of that table. */
+  key: nullable(array(keyPartShape)),
+  rowsInTable: count,
+  /**
+   * The table as it was when its header was written: its rows and footer are written from this,
+   * so a table altered or dropped meanwhile still ends consistently. Null between tables.
+   */
+  snapshot: optional(nullable(tableInfoShape), null),
+  /** Tables whose header was written in the current object. */
+  written: optional(count, 0),
+});
+export type DumpCursor = Infer<typeof cursorShape>;
+
+/** The multipart upload being written. */
+const uploadShape = object({
+  key: string,
+  uploadId: string,
+  table: nullable(string),
+  /** Index of this object in the record's `objects` once finished; names its part list. */
+  object: count,
+  partPages: pageSizes,
+  partCount: count,
+  uploadedBytes: count,
+  /** Bytes written past the last part, held in tail chunks (`durable-dump:tail:<id>:<n>`). */
+  tailLength: count,
+  /** Compression state of a gzip-compressed object; its pending bytes are stored apart. */
+  gzip: optional(nullable(gzipStateShape), null),
+});
+export type UploadState = Infer<typeof uploadShape>;
+
+export const dumpOptionsShape = object({ schema: boolean, data: boolean, tables: nullable(array(string)), exclude: array(string), gzip: boolean });
+export type DumpJobOptions = Infer<typeof dumpOptionsShape>;
+
+export const dumpRecordShape = object({
+  v: literal(DUMP_RECORD_VERSION),
+  ...jobBaseFields,
+  format: string,
+  /** Part size the uploads are made of; fixed for the job's life. */
+  partSize: count,
+  options: dumpOptionsShape,
+  /** Key of the single object, or prefix of the per-table objects. */
+  keyBase: string,
+  /** Size of the database when the job started. */
+  databaseSize: count,
+  /** Tables the job exports. */
+  tableCount: count,
+  /** Page sizes of the table plan (`durable-dump:plan:<id>:<page>`: names, in export order), kept while the job runs. */
+  plan: pageSizes,
+  /** Page sizes of the rows written per finished table (`durable-dump:rows:<id>:<page>`), in plan order, kept while the job runs. */
+  rows: pageSizes,
+  /** Page sizes of the finished objects (`durable-dump:job:<id>:objects:<page>`). */
+  objects: pageSizes,
+  cursor: cursorShape,
+  upload: nullable(uploadShape),
+  stats: object({ rowsWritten: count, tablesDone: count }),
+  /** R2 key of the manifest, written just before the job completes. */
+  manifestKey: nullable(string),
+});
+export type DumpRecord = Infer<typeof dumpRecordShape>;

@@ -1,0 +1,26 @@
+/** The storage the library works with: the subset of `DurableObjectStorage` it calls. */
+
+/**
+ * The subset of `DurableObjectStorage` the engines need. `ctx.storage` satisfies it as is; a test
+ * may wrap it to inject faults.
+ */
+export interface DumpStorage {
+  get<T = unknown>(key: string): Promise<T | undefined>;
+  get<T = unknown>(keys: string[]): Promise<Map<string, T>>;
+  list<T = unknown>(options: { prefix: string; start?: string; startAfter?: string; limit?: number }): Promise<Map<string, T>>;
+  put<T>(entries: Record<string, T>): Promise<void>;
+  delete(keys: string[]): Promise<number>;
+  getAlarm(): Promise<number | null>;
+  setAlarm(scheduledTime: number): Promise<void>;
+}
+
+/** What the persisted layer itself reads and writes through. */
+export type StorageLike = Pick<DumpStorage, "get" | "list" | "put" | "delete">;
+
+/** At most this many keys go into one storage `get`, `put` or `delete` (the platform's limit). */
+export const MAX_KEYS_PER_CALL = 128;
+
+/** Deletes `keys`, at most {@link MAX_KEYS_PER_CALL} per call. */
+export async function deleteKeys(storage: StorageLike, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += MAX_KEYS_PER_CALL) await storage.delete(keys.slice(i, i + MAX_KEYS_PER_CALL));
+}

@@ -1,0 +1,46 @@
+/** How the library describes a database's schema: tables, their columns, and the objects around them. */
+
+/** A column of a table, from `PRAGMA table_xinfo`. */
+export interface ColumnInfo {
+  name: string;
+  /** Declared type, as written (may be ""). */
+  type: string;
+  notNull: boolean;
+  /** 1-based position in the primary key, 0 when not part of it. */
+  primaryKey: number;
+  /** Generated (VIRTUAL or STORED) columns cannot be inserted into. */
+  generated: boolean;
+}
+
+/** A table as the engine reads it and formatters see it. */
+export interface TableInfo {
+  name: string;
+  /** "table" for ordinary tables, "virtual" for FTS5, R-Tree and other virtual tables. */
+  kind: "table" | "virtual";
+  /** The CREATE statement from `sqlite_master`. */
+  createSql: string;
+  /** Visible columns in declaration order (hidden columns of virtual tables are left out). */
+  columns: ColumnInfo[];
+  /**
+   * Expression naming the rowid when it is not an ordinary column (a rowid table without an
+   * INTEGER PRIMARY KEY): `rowid`, `_rowid_` or `oid`, whichever no column shadows. Null otherwise.
+   */
+  hiddenRowid: string | null;
+  withoutRowid: boolean;
+  strict: boolean;
+  /** Module of a virtual table (`"fts5"`, `"rtree"`, ...), null for ordinary tables. */
+  module: string | null;
+  /**
+   * Where the rows live: "own" (read from this table), "external" (an external-content FTS5 index
+   * of another table, rebuilt from it), or "none" (contentless FTS5, fts5vocab: nothing to read).
+   */
+  content: "own" | "external" | "none";
+}
+
+/** A schema object written after the data: index, view or trigger. */
+export interface SchemaObject {
+  type: "index" | "view" | "trigger";
+  name: string;
+  tableName: string;
+  sql: string;
+}

@@ -6,7 +6,12 @@
 const COLORS = { sql: "#1f77b4", csv: "#2ca02c", ndjson: "#9467bd", naive: "#d62728", ref: "#7f7f7f" };
 
 export function renderChart(results) {
-  const W = 760, H = 460, L = 70, R = 190, T = 40, B = 60;
+  const W = 760,
+    H = 460,
+    L = 70,
+    R = 190,
+    T = 40,
+    B = 60;
   const series = [];
   const formats = results.options.formats;
   for (const f of formats) {
@@ -59,13 +64,15 @@ export function renderChart(results) {
   series.forEach((s, i) => {
     const d = s.pts.map((p, j) => `${j ? "L" : "M"}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" ");
     svg += `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>\n`;
-    for (const p of s.pts) svg += `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3.5" fill="${s.color}"><title>${s.label}: ${fmtRows(p[0])} rows, ${Math.round(p[1])} ms</title></circle>\n`;
+    for (const p of s.pts)
+      svg += `<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3.5" fill="${s.color}"><title>${s.label}: ${fmtRows(p[0])} rows, ${Math.round(p[1])} ms</title></circle>\n`;
     const ly = T + 10 + i * 20;
     svg += `<line x1="${W - R + 12}" y1="${ly}" x2="${W - R + 36}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>\n`;
     svg += `<text x="${W - R + 42}" y="${ly + 4}">${s.label}</text>\n`;
   });
   const capped = results.sizes.filter((s) => !s.naive && results.options.naiveMax < s.rows).map((s) => fmtRows(s.rows));
-  if (capped.length) svg += `<text x="${W - R + 12}" y="${T + 10 + series.length * 20 + 10}" fill="${COLORS.naive}">naive not run at ${capped.join(", ")}</text>\n`;
+  if (capped.length)
+    svg += `<text x="${W - R + 12}" y="${T + 10 + series.length * 20 + 10}" fill="${COLORS.naive}">naive not run at ${capped.join(", ")}</text>\n`;
   svg += `<text x="${L}" y="${H - 4}" fill="#666" font-size="10">${results.when} · ${results.machine.cpus} cores · node ${results.machine.node} · sqlite3 ${results.machine.sqlite3}</text>\n`;
   return svg + "</svg>\n";
 }

@@ -34,7 +34,16 @@ interface Counters {
   classA: { createMultipartUpload: number; uploadPart: number; complete: number; put: number; abort: number };
   classB: { head: number; get: number; list: number };
   uploadBytes: number;
-  storage: { putCalls: number; putKeys: number; putBytes: number; deleteCalls: number; deleteKeys: number; setAlarm: number; getCalls: number; listCalls: number };
+  storage: {
+    putCalls: number;
+    putKeys: number;
+    putBytes: number;
+    deleteCalls: number;
+    deleteKeys: number;
+    setAlarm: number;
+    getCalls: number;
+    listCalls: number;
+  };
 }
 
 function zero(): Counters {
@@ -163,7 +172,13 @@ const yieldNow = () => new Promise<void>((r) => setTimeout(r, 0));
  * selecting `select` (whose first column is the id); `onRow` sees each row, and a batch's rows are
  * dropped once `onBatch` ran. Returns the number of rows.
  */
-async function scanBench(sql: SqlStorage, batch: number, select: string, onRow: (row: SqlStorageValue[]) => void = () => {}, onBatch: () => void = () => {}): Promise<number> {
+async function scanBench(
+  sql: SqlStorage,
+  batch: number,
+  select: string,
+  onRow: (row: SqlStorageValue[]) => void = () => {},
+  onBatch: () => void = () => {},
+): Promise<number> {
   let last = 0;
   let rows = 0;
   for (;;) {
@@ -294,7 +309,12 @@ export class BenchHost implements DurableObject {
         case "result": {
           const run = this.#run;
           if (!run) return json({ error: "no run" }, 404);
-          return json({ ...run, counters: this.#counters, done: run.completedAt !== null, wallMs: run.completedAt === null ? null : run.completedAt - run.startedAt });
+          return json({
+            ...run,
+            counters: this.#counters,
+            done: run.completedAt !== null,
+            wallMs: run.completedAt === null ? null : run.completedAt - run.startedAt,
+          });
         }
         case "r2floor":
           return json(await this.#r2Floor(Number(q("bytes")), Number(q("partSize") ?? LIMITS.partSize.default)));
@@ -343,7 +363,13 @@ export class BenchHost implements DurableObject {
       if (!formatter) continue;
       const render = (name: string, batch: number) => {
         const table = schema.table(name)!;
-        const reader = new TableReader(sql, table, schema.keyColumns(table), formatter.row(table, { schema: true, data: true, tables: [table] })!, formatter.rowSeparator ?? "");
+        const reader = new TableReader(
+          sql,
+          table,
+          schema.keyColumns(table),
+          formatter.row(table, { schema: true, data: true, tables: [table] })!,
+          formatter.rowSeparator ?? "",
+        );
         let key = null;
         let out = "";
         for (let first = true; ; first = false) {
@@ -499,7 +525,9 @@ export class BenchHost implements DurableObject {
     await time("scanPlain", () => scanByKey("*"));
     // 2b. the same scan rendering each row in SQL (the engine's row expression), no JS concat
     const lineExpr = template
-      .map((p) => (typeof p === "string" ? `'${p.replaceAll("'", "''")}'` : "column" in p ? `(${encodeValue(quoteIdentifier(p.column), p.encoding)})` : `(${p.expr})`))
+      .map((p) =>
+        typeof p === "string" ? `'${p.replaceAll("'", "''")}'` : "column" in p ? `(${encodeValue(quoteIdentifier(p.column), p.encoding)})` : `(${p.expr})`,
+      )
       .join(" || ");
     await time("sqlRenderNoConcat", () => scanByKey(`id, ${lineExpr}`));
     // 2c. + the row-size guard the engine wraps around the row expression
@@ -509,7 +537,14 @@ export class BenchHost implements DurableObject {
     await time("sqlGroupConcat", async () => {
       let last = 0;
       for (;;) {
-        const row = sql.exec(`SELECT count(*), max(id), group_concat(line, '') FROM (SELECT id, ${guarded} AS line FROM bench WHERE id > ? ORDER BY id LIMIT ?)`, last, batch).raw().next().value!;
+        const row = sql
+          .exec(
+            `SELECT count(*), max(id), group_concat(line, '') FROM (SELECT id, ${guarded} AS line FROM bench WHERE id > ? ORDER BY id LIMIT ?)`,
+            last,
+            batch,
+          )
+          .raw()
+          .next().value!;
         const n = row[0] as number;
         last = row[1] as number;
         await yieldNow();
@@ -517,6 +552,7 @@ export class BenchHost implements DurableObject {
       }
     });
     // 2d. + the concat in JS
+    let concatenated = 0;
     await time("sqlRenderGuardedConcat", () => {
       let text = "";
       return scanByKey(
@@ -525,10 +561,12 @@ export class BenchHost implements DurableObject {
           text += row[1] as string;
         },
         () => {
+          concatenated += text.length;
           text = "";
         },
       );
     });
+    out.sqlRenderGuardedConcatChars = concatenated;
     /** Reads the whole table through the engine's TableReader, handing each batch to `onText`, with a yield between batches. */
     const readByReader = async (onText: (text: string | Uint8Array) => void) => {
       let key = null;

@@ -16,8 +16,7 @@
  * which by default runs in a second workerd process (bench/r2-process.mjs).
  */
 import { Miniflare } from "miniflare";
-import { execFileSync, execSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +37,9 @@ const opt = (name, def) => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
 };
 const smoke = flag("smoke");
-let sizes = (opt("rows", smoke ? "20000" : "100000,1000000")).split(",").map(Number);
+let sizes = opt("rows", smoke ? "20000" : "100000,1000000")
+  .split(",")
+  .map(Number);
 if (flag("scale") && !sizes.includes(5_000_000)) sizes.push(5_000_000);
 sizes = [...new Set(sizes)].sort((a, b) => a - b);
 const formats = opt("formats", "sql,csv,ndjson").split(",");
@@ -93,7 +94,9 @@ async function startHost() {
   pidA = newWorkerdPid(known);
 }
 await startHost();
-log(`local R2: ${r2Layout === "process" ? `second workerd process (pid ${pidB}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`);
+log(
+  `local R2: ${r2Layout === "process" ? `second workerd process (pid ${pidB}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`,
+);
 
 async function call(name, route, { method = "GET" } = {}) {
   const res = await mf.dispatchFetch(`http://bench/${encodeURIComponent(name)}/${route}`, { method });
@@ -209,7 +212,10 @@ function timeShell(cmd, repeat) {
   for (let i = 0; i < repeat; i++) {
     const t = performance.now();
     // bash's `time` reports the child's user + system CPU seconds.
-    const out = execSync(`TIMEFORMAT='%U %S'; { time ${cmd} ; } 2>&1`, { stdio: ["ignore", "pipe", "inherit"], shell: "/bin/bash" }).toString().trim().split(/\s+/);
+    const out = execSync(`TIMEFORMAT='%U %S'; { time ${cmd} ; } 2>&1`, { stdio: ["ignore", "pipe", "inherit"], shell: "/bin/bash" })
+      .toString()
+      .trim()
+      .split(/\s+/);
     times.push(performance.now() - t);
     cpus.push((Number(out[out.length - 2]) + Number(out[out.length - 1])) * 1000);
   }
@@ -240,9 +246,8 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
   const wait0 = runQueueMs(pid);
   const cpuB0 = pidB ? cpuMs(pidB) : 0;
   const tStart = performance.now();
-  let status;
   try {
-    status = await call(name, `start?${q}`, { method: "POST" });
+    await call(name, `start?${q}`, { method: "POST" });
   } catch (e) {
     sampler.stop();
     samplerB?.stop();
@@ -308,7 +313,16 @@ const results = {
   when: new Date().toISOString(),
   mode: smoke ? "smoke" : "full",
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version, sqlite3: execSync("sqlite3 --version").toString().split(" ")[0] },
-  options: { sizes, formats, sink: nullSink ? "null" : "local R2", tickBudgetMs: tickBudgetMs ?? "default", partSize: partSize ?? "default", naiveMax, r2Layout, freshProcessPerFormat: !warm },
+  options: {
+    sizes,
+    formats,
+    sink: nullSink ? "null" : "local R2",
+    tickBudgetMs: tickBudgetMs ?? "default",
+    partSize: partSize ?? "default",
+    naiveMax,
+    r2Layout,
+    freshProcessPerFormat: !warm,
+  },
   sizes: [],
 };
 const failures = [];
@@ -345,14 +359,16 @@ try {
       csv: timeShell(`sqlite3 -csv -header ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
       ndjson: timeShell(`sqlite3 -json ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
     };
-    ref.sql.bytes = (execSync(`sqlite3 ${copy} '.dump bench' | wc -c`, { shell: "/bin/bash" }).toString().trim()) * 1;
+    ref.sql.bytes = execSync(`sqlite3 ${copy} '.dump bench' | wc -c`, { shell: "/bin/bash" }).toString().trim() * 1;
     if (rows === sizes[0]) {
       // What the CLI adds when told to dump everything: the platform's tables.
       const full = execSync(`sqlite3 ${copy} .dump | grep -c '_cf_' || true`, { shell: "/bin/bash" }).toString().trim();
       results.cliFullDumpCfLines = Number(full);
     }
     entry.reference = ref;
-    log(`sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms (CPU ${ref.sql.cpuMs}), -csv ${ref.csv.ms.toFixed(0)} ms (CPU ${ref.csv.cpuMs}), -json ${ref.ndjson.ms.toFixed(0)} ms (CPU ${ref.ndjson.cpuMs})`);
+    log(
+      `sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms (CPU ${ref.sql.cpuMs}), -csv ${ref.csv.ms.toFixed(0)} ms (CPU ${ref.csv.cpuMs}), -json ${ref.ndjson.ms.toFixed(0)} ms (CPU ${ref.ndjson.cpuMs})`,
+    );
 
     for (const [run, format] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
       // Each format's first export starts in a fresh object process, so that its memory growth is
@@ -380,7 +396,14 @@ try {
       log(`export ${run} (${rows} rows) with the ping loop`);
       const r = await exportRun(name, format);
       if (quiet) {
-        r.quiet = { state: quiet.state, wallMs: quiet.wallMs, workerdCpuMs: quiet.workerdCpuMs, memory: quiet.memory, rssSeriesMiB: quiet.rssSeriesMiB, tickStartsMs: quiet.tickStartsMs };
+        r.quiet = {
+          state: quiet.state,
+          wallMs: quiet.wallMs,
+          workerdCpuMs: quiet.workerdCpuMs,
+          memory: quiet.memory,
+          rssSeriesMiB: quiet.rssSeriesMiB,
+          tickStartsMs: quiet.tickStartsMs,
+        };
         if (quiet.state !== "completed") failures.push(`${format} ${rows} (no pings): ${quiet.state} ${JSON.stringify(quiet.error)}`);
       }
       if (r.skipped) {
@@ -395,7 +418,8 @@ try {
         // Local R2's floor for this many bytes, measured right after the export in the same layout;
         // best of 3, as the simulator's time for the same bytes varies by up to ~40% between runs.
         const floors = [];
-        for (let i = 0; i < 3; i++) floors.push((await call(name, `r2floor?bytes=${r.outputBytes}${partSize ? `&partSize=${partSize}` : ""}`, { method: "POST" })).ms);
+        for (let i = 0; i < 3; i++)
+          floors.push((await call(name, `r2floor?bytes=${r.outputBytes}${partSize ? `&partSize=${partSize}` : ""}`, { method: "POST" })).ms);
         r.r2Floor = { ms: Math.min(...floors), all: floors, vsSqlite3SameFormat: round(Math.min(...floors) / ref[format].ms) };
       }
       entry.exports[run] = r;
@@ -419,7 +443,9 @@ try {
       const scan = await call(name, "scan?batch=2000", { method: "POST" });
       const { samples, ...memory } = sampler.stop();
       entry.scanFloor = { ...scan, memory };
-      log(`plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`);
+      log(
+        `plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`,
+      );
     }
 
     if (runNaive && rows <= naiveMax) {

@@ -68,11 +68,15 @@ export function summaryTable(results) {
     }),
   );
   out.push(
-    line(`RSS growth, quiet export from a cold process, MiB (${sized.map((s) => label(s.rows)).join(" / ")})`, `≤ ${MAX_GROWTH_MIB}, the same for both (difference shown)`, (f) => {
-      const v = perSize(f, (e) => e?.quiet?.memory?.growthMiB);
-      const difference = v.length === 2 ? ` (${v[1] - v[0] >= 0 ? "+" : ""}${fmt(v[1] - v[0], 1)})` : "";
-      return v.length ? `${v.map((x) => fmt(x, 1)).join(" / ")}${difference} ${mark(v.every((x) => x <= MAX_GROWTH_MIB))}` : null;
-    }),
+    line(
+      `RSS growth, quiet export from a cold process, MiB (${sized.map((s) => label(s.rows)).join(" / ")})`,
+      `≤ ${MAX_GROWTH_MIB}, the same for both (difference shown)`,
+      (f) => {
+        const v = perSize(f, (e) => e?.quiet?.memory?.growthMiB);
+        const difference = v.length === 2 ? ` (${v[1] - v[0] >= 0 ? "+" : ""}${fmt(v[1] - v[0], 1)})` : "";
+        return v.length ? `${v.map((x) => fmt(x, 1)).join(" / ")}${difference} ${mark(v.every((x) => x <= MAX_GROWTH_MIB))}` : null;
+      },
+    ),
   );
   out.push(
     line("… of it anonymous memory (heaps, buffers; not workerd's code pages)", "", (f) => {
@@ -90,12 +94,15 @@ export function summaryTable(results) {
     }),
   );
   out.push(
-    line(`storage writes per tick (${sized.map((s) => label(s.rows)).join(" / ")})`, "small, constant; per GB", (f) =>
-      sized
-        .map((s) => s.exports[f]?.storage)
-        .filter(Boolean)
-        .map((st) => `${fmt(st.putKeysPerTick, 1)} keys, ${kb(st.putBytesPerTick)}; ${kb(st.putBytesPerGB)}/GB`)
-        .join(" / ") || null,
+    line(
+      `storage writes per tick (${sized.map((s) => label(s.rows)).join(" / ")})`,
+      "small, constant; per GB",
+      (f) =>
+        sized
+          .map((s) => s.exports[f]?.storage)
+          .filter(Boolean)
+          .map((st) => `${fmt(st.putKeysPerTick, 1)} keys, ${kb(st.putBytesPerTick)}; ${kb(st.putBytesPerGB)}/GB`)
+          .join(" / ") || null,
     ),
   );
   return out.join("\n") + "\n";

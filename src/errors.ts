@@ -92,7 +92,12 @@ export function classifyFailure(error: unknown): Failure {
   const message = error instanceof Error ? error.message : String(error);
   const flags = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; retryable?: unknown; overloaded?: unknown };
   if (r2ErrorCode(flags.code, message) === R2_NO_SUCH_UPLOAD) {
-    return { code: "UPLOAD_LOST", message: `The multipart upload no longer exists (aborted, or expired after 7 days): ${message}`, retryable: false, overloaded: false };
+    return {
+      code: "UPLOAD_LOST",
+      message: `The multipart upload no longer exists (aborted, or expired after 7 days): ${message}`,
+      retryable: false,
+      overloaded: false,
+    };
   }
   return { code: "IO_ERROR", message, retryable: flags.retryable !== false, overloaded: flags.overloaded === true };
 }

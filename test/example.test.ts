@@ -114,6 +114,9 @@ describe("example Worker: one alarm for the export and the host's cleanup", () =
     expect(state.events).toBe(1);
     expect(state.cleanup.deleted).toBe(1);
     expect(state.alarm).not.toBeNull();
-    expect(state.wakes.map((w: { name: string }) => w.name), "only the host's wake-up: the engine has none").toEqual(["cleanup"]);
+    expect(
+      state.wakes.map((w: { name: string }) => w.name),
+      "only the host's wake-up: the engine has none",
+    ).toEqual(["cleanup"]);
   });
 });

@@ -31,7 +31,10 @@ describe("text that is not valid UTF-8", () => {
     expect(status.state).toBe("completed");
     const bytes = await Promise.all(status.outputs.map(async (o) => Buffer.from((await h.readObject(o.key))!)));
     // Table r's part of the output, then w's: one object per table, or the SQL dump cut at w's CREATE.
-    const [r, w] = format === "sql" ? cut(bytes[0]!, "CREATE TABLE w") : [bytes[status.outputs.findIndex((o) => o.table === "r")]!, bytes[status.outputs.findIndex((o) => o.table === "w")]!];
+    const [r, w] =
+      format === "sql"
+        ? cut(bytes[0]!, "CREATE TABLE w")
+        : [bytes[status.outputs.findIndex((o) => o.table === "r")]!, bytes[status.outputs.findIndex((o) => o.table === "w")]!];
     expect([r.includes(STORED), r.includes(REPLACED)]).toEqual([true, false]);
     expect([w.includes(STORED), w.includes(REPLACED)]).toEqual([false, true]);
   });

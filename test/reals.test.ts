@@ -65,13 +65,18 @@ test("sql: the sqlite3 CLI and sql.js restore every double bit for bit", async (
 
 test("ndjson: JSON.parse reads every double bit for bit", async () => {
   const text = Buffer.from(await dump("ndjson")).toString("utf8");
-  const parsed = text.trimEnd().split("\n").map((line) => JSON.parse(line) as { id: number; r: number });
+  const parsed = text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { id: number; r: number });
   expect(mismatches(parsed.map((o) => [o.id, o.r]))).toEqual([]);
 });
 
 test("csv: parseFloat reads every double bit for bit", async () => {
   const text = Buffer.from(await dump("csv")).toString("utf8");
   const [, ...lines] = text.trimEnd().split("\r\n");
-  const parsed = lines.map((line) => line.split(",")).map(([id, r]) => [Number(id), r === "9.0e+999" ? Infinity : r === "-9.0e+999" ? -Infinity : parseFloat(r!)] as [number, number]);
+  const parsed = lines
+    .map((line) => line.split(","))
+    .map(([id, r]) => [Number(id), r === "9.0e+999" ? Infinity : r === "-9.0e+999" ? -Infinity : parseFloat(r!)] as [number, number]);
   expect(mismatches(parsed)).toEqual([]);
 });

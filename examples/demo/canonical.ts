@@ -32,7 +32,10 @@ export function canonicalQueries(sql: SqlStorage): CanonicalQuery[] {
   return tables
     .filter((t) => !shadows.has(t.name))
     .map(({ name }) => {
-      const columns = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, name).toArray().map((c) => ident(c.name));
+      const columns = sql
+        .exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, name)
+        .toArray()
+        .map((c) => ident(c.name));
       const line = ["rowid", ...columns.map(canon)].join(" || '|' || ");
       const from = ident(name);
       return {

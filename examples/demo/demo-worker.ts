@@ -33,7 +33,8 @@ export class DemoTenant extends Tenant {
 
   #seed({ step }: { step: number }): Response {
     const slice = SEED_PLAN[step];
-    if (!Number.isInteger(step) || !slice) return Response.json({ error: { code: "INVALID_REQUEST", message: `step 0..${SEED_PLAN.length - 1}` } }, { status: 400 });
+    if (!Number.isInteger(step) || !slice)
+      return Response.json({ error: { code: "INVALID_REQUEST", message: `step 0..${SEED_PLAN.length - 1}` } }, { status: 400 });
     const sql = this.ctx.storage.sql;
     for (const statement of slice.statements(Date.now())) sql.exec(statement).toArray();
     return Response.json({ step, steps: SEED_PLAN.length, table: slice.table, rows: slice.rows, done: step === SEED_PLAN.length - 1 });
@@ -60,7 +61,9 @@ export class DemoTenant extends Tenant {
       out.push({ name: q.table, rows, sha256: hash, query: q.full });
     }
     const schema = sql
-      .exec<{ s: string }>(`SELECT type || ' ' || name AS s FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name`)
+      .exec<{ s: string }>(
+        `SELECT type || ' ' || name AS s FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name`,
+      )
       .toArray()
       .map((r) => r.s);
     return { tables: out, schema };

@@ -16,7 +16,11 @@ const TENANT = "acme";
 const TOKEN = randomBytes(24).toString("base64url");
 const TTY = Boolean(process.stdout.isTTY);
 const c = (code) => (s) => (TTY ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = c("1"), dim = c("2"), green = c("32"), red = c("31"), cyan = c("36");
+const bold = c("1"),
+  dim = c("2"),
+  green = c("32"),
+  red = c("31"),
+  cyan = c("36");
 
 const t0 = performance.now();
 const work = mkdtempSync(join(tmpdir(), "durable-dump-demo-"));
@@ -147,7 +151,9 @@ async function main() {
   const etag = dl.headers.get("etag");
   const again = await api("GET", `/dumps/${encodeURIComponent(status.id)}/download`, undefined, { "if-none-match": etag });
   await again.arrayBuffer();
-  console.log(`  ${green("✓")} ${fmt.mb(size)}, ${dl.headers.get("content-type")}, ${dl.headers.get("content-disposition")?.split(";")[1]?.trim()}, ETag ${etag} (again with If-None-Match → ${again.status})`);
+  console.log(
+    `  ${green("✓")} ${fmt.mb(size)}, ${dl.headers.get("content-type")}, ${dl.headers.get("content-disposition")?.split(";")[1]?.trim()}, ETag ${etag} (again with If-None-Match → ${again.status})`,
+  );
 
   const restoreStart = performance.now();
   const restored = await restorer.restore(dumpPath);
@@ -164,7 +170,9 @@ async function main() {
     const mine = await restored.checksum(table.query);
     const ok = mine.rows === table.rows && mine.sha256 === table.sha256 && table.rows === tableRows[table.name];
     if (!ok) failures++;
-    console.log(`  ${ok ? green("✓") : red("✗")} ${table.name.padEnd(14)} ${fmt.int(table.rows).padStart(9)} rows  ${table.sha256.slice(0, 16)}${ok ? "" : red(`  restored: ${mine.rows} rows ${mine.sha256.slice(0, 16)}`)}`);
+    console.log(
+      `  ${ok ? green("✓") : red("✗")} ${table.name.padEnd(14)} ${fmt.int(table.rows).padStart(9)} rows  ${table.sha256.slice(0, 16)}${ok ? "" : red(`  restored: ${mine.rows} rows ${mine.sha256.slice(0, 16)}`)}`,
+    );
   }
   // Tables left out of the dump (and their FTS5 shadow tables) are not compared.
   const keep = (s) => !restored.skip.has(s.split(" ")[1]?.replace(/_(data|idx|content|docsize|config)$/, "") ?? "");
@@ -189,7 +197,9 @@ async function main() {
   console.log(bold("Summary"));
   console.log(`  rows exported   ${fmt.int(status.progress.rowsWritten)} in ${status.progress.tablesTotal} tables`);
   console.log(`  dump            ${fmt.mb(out.bytes)} in ${out.parts} multipart parts (${status.outputs[0].key})`);
-  console.log(`  export time     ${fmt.s(exportMs)}  (${fmt.mb(out.bytes / (exportMs / 1000))}/s, ${fmt.int(status.progress.rowsWritten / (exportMs / 1000))} rows/s)`);
+  console.log(
+    `  export time     ${fmt.s(exportMs)}  (${fmt.mb(out.bytes / (exportMs / 1000))}/s, ${fmt.int(status.progress.rowsWritten / (exportMs / 1000))} rows/s)`,
+  );
   console.log(`  total time      ${fmt.s(totalMs)}  (seeding ${fmt.s(seedMs)})`);
   if (failures > 0) throw new Error(`${failures} check(s) failed`);
   console.log(`  result          ${green("every table matches")}`);
@@ -233,7 +243,10 @@ function restoreCli(cli, dumpPath) {
     extraChecks: () => [
       { label: "PRAGMA integrity_check: ok", ok: query("PRAGMA integrity_check;").trim() === "ok" },
       { label: "PRAGMA foreign_key_check: no violations", ok: query("PRAGMA foreign_key_check;").trim() === "" },
-      { label: "FTS5 integrity-check of reviews_fts", ok: spawnSync(cli, ["-bail", db, "INSERT INTO reviews_fts(reviews_fts) VALUES('integrity-check');"], { encoding: "utf8" }).status === 0 },
+      {
+        label: "FTS5 integrity-check of reviews_fts",
+        ok: spawnSync(cli, ["-bail", db, "INSERT INTO reviews_fts(reviews_fts) VALUES('integrity-check');"], { encoding: "utf8" }).status === 0,
+      },
       { label: `full-text search on the copy: reviews_fts MATCH 'returned' → ${matches} rows`, ok: Number(matches) > 0 },
     ],
     dispose: () => {},
@@ -258,7 +271,8 @@ async function restoreSqlJs(dumpPath) {
       });
       return { rows, sha256: hash.digest("hex") };
     },
-    schema: () => all(`SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name`).map((r) => String(r[0])),
+    schema: () =>
+      all(`SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name`).map((r) => String(r[0])),
     extraChecks: () => [
       { label: "PRAGMA integrity_check: ok", ok: String(all("PRAGMA integrity_check")[0]?.[0]) === "ok" },
       { label: "PRAGMA foreign_key_check: no violations", ok: all("PRAGMA foreign_key_check").length === 0 },
@@ -268,10 +282,13 @@ async function restoreSqlJs(dumpPath) {
 }
 
 main()
-  .then(() => 0, (e) => {
-    console.error("\n" + red("✗ demo failed: ") + (e instanceof Error ? e.stack ?? e.message : String(e)));
-    return 1;
-  })
+  .then(
+    () => 0,
+    (e) => {
+      console.error("\n" + red("✗ demo failed: ") + (e instanceof Error ? (e.stack ?? e.message) : String(e)));
+      return 1;
+    },
+  )
   .then(async (code) => {
     await Promise.race([mf?.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
     rmSync(work, { recursive: true, force: true });

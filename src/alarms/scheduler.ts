@@ -81,7 +81,8 @@ export class AlarmScheduler {
       throw new DumpError("INVALID_OPTIONS", "AlarmScheduler needs the object's storage: ctx.storage.");
     }
     if (typeof options !== "object" || options === null) throw new DumpError("INVALID_OPTIONS", "AlarmScheduler options must be an object.");
-    if (options.now !== undefined && typeof options.now !== "function") throw new DumpError("INVALID_OPTIONS", "options.now must be a function returning epoch milliseconds.");
+    if (options.now !== undefined && typeof options.now !== "function")
+      throw new DumpError("INVALID_OPTIONS", "options.now must be a function returning epoch milliseconds.");
     const retry = options.retryDelayMs ?? 1_000;
     if (typeof retry !== "number" || !Number.isInteger(retry) || retry < 1 || retry > 86_400_000) {
       throw new DumpError("INVALID_OPTIONS", `retryDelayMs must be an integer from 1 to 86,400,000; got ${String(retry)}.`);

@@ -4,7 +4,7 @@
  */
 import { DumpError } from "../errors.js";
 import type { DumpFormatter } from "../formats/formatter.js";
-import type { JobKind, Commit } from "../jobs/job-queue.js";
+import type { Commit, JobKind } from "../jobs/job-kind.js";
 import { TAIL_CHUNK_BYTES } from "../output/part-writer.js";
 import { abortUploadQuietly, deleteOwnedObjects } from "../output/r2-objects.js";
 import type { DumpRecord } from "../persisted/dump-record.js";
@@ -56,7 +56,8 @@ export class DumpJobs implements JobKind<DumpRecord, DumpStatus> {
 
   async advance(record: DumpRecord, deadline: number, commit: Commit<DumpRecord>): Promise<JobState> {
     const formatter = this.formatter(record.format);
-    const work = (this.#current = await this.#workFor(record));
+    const work = await this.#workFor(record);
+    this.#current = work;
     const runner = new ExportRunner(work, { sql: this.#deps.sql, bucket: this.#deps.bucket, formatter, now: this.#deps.now });
     try {
       return await this.#run(work, runner, deadline, commit);

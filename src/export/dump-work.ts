@@ -60,7 +60,13 @@ export class DumpWork {
     if (!upload) return new DumpWork(storage, record, null, null);
     const tail = await readTail(storage, record.id, upload.tailLength);
     const gzip = await readGzip(storage, record.id, upload);
-    const writer = new PartWriter(bucket.resumeMultipartUpload(upload.key, upload.uploadId), record.partSize, { parts: upload.partCount, bytes: upload.uploadedBytes }, tail, gzip);
+    const writer = new PartWriter(
+      bucket.resumeMultipartUpload(upload.key, upload.uploadId),
+      record.partSize,
+      { parts: upload.partCount, bytes: upload.uploadedBytes },
+      tail,
+      gzip,
+    );
     return new DumpWork(storage, record, partList(storage, record.id, upload.object, upload.partPages), writer);
   }
 
@@ -73,7 +79,13 @@ export class DumpWork {
   begin(upload: R2MultipartUpload, state: UploadState): void {
     this.record.upload = state;
     this.#parts = partList(this.#storage, this.record.id, state.object, []);
-    this.#writer = new PartWriter(upload, this.record.partSize, { parts: 0, bytes: 0 }, new Uint8Array(0), state.gzip ? new GzipStage(state.gzip, new Uint8Array(0)) : null);
+    this.#writer = new PartWriter(
+      upload,
+      this.record.partSize,
+      { parts: 0, bytes: 0 },
+      new Uint8Array(0),
+      state.gzip ? new GzipStage(state.gzip, new Uint8Array(0)) : null,
+    );
   }
 
   /**

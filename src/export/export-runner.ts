@@ -155,7 +155,7 @@ export class ExportRunner {
     const started = this.#deps.now();
     let rows = 0;
     let chars = 0;
-    let batch;
+    let batch: ReturnType<TableReader["read"]>;
     do {
       try {
         batch = (await this.#tableReader(table)).read(cursor.key, this.#batchRows - rows, MAX_BATCH_BYTES, cursor.rowsInTable === 0);

@@ -4,7 +4,13 @@ import type { DumpOutput, DumpStatus } from "./types.js";
 
 /** The public view of an export record, with its finished objects. */
 export function toStatus(record: DumpRecord, objects: readonly OutputObject[]): DumpStatus {
-  const outputs: DumpOutput[] = objects.map((o) => ({ key: o.key, ...(o.table === null ? {} : { table: o.table }), bytes: o.bytes, parts: o.parts, complete: true }));
+  const outputs: DumpOutput[] = objects.map((o) => ({
+    key: o.key,
+    ...(o.table === null ? {} : { table: o.table }),
+    bytes: o.bytes,
+    parts: o.parts,
+    complete: true,
+  }));
   const u = record.upload;
   if (u) {
     outputs.push({ key: u.key, ...(u.table === null ? {} : { table: u.table }), bytes: u.uploadedBytes + u.tailLength, parts: u.partCount, complete: false });
@@ -51,6 +57,9 @@ export function unreadableStatus(job: IndexedJob): DumpStatus {
     finishedAt: job.finishedAt,
     databaseSize: 0,
     manifestKey: null,
-    error: { code: "RECORD_UNREADABLE", message: `The record of job ${job.id} cannot be read (damaged, or written by a newer release of durable-dump); the job was failed. delete() removes it.` },
+    error: {
+      code: "RECORD_UNREADABLE",
+      message: `The record of job ${job.id} cannot be read (damaged, or written by a newer release of durable-dump); the job was failed. delete() removes it.`,
+    },
   };
 }

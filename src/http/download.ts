@@ -90,7 +90,10 @@ export async function serveObject(bucket: R2Bucket, key: string, filename: strin
   });
   if (!object) return gone(key);
   if (!("body" in object) || !object.body) {
-    return Response.json({ error: { code: "OUTPUT_CHANGED", message: "The object changed while it was read; retry." } }, { status: 503, headers: { "retry-after": "1" } });
+    return Response.json(
+      { error: { code: "OUTPUT_CHANGED", message: "The object changed while it was read; retry." } },
+      { status: 503, headers: { "retry-after": "1" } },
+    );
   }
   return new Response(object.body, { status, headers });
 }

@@ -80,9 +80,13 @@ const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
  */
 export function createDumpHandler(options: DumpHandlerOptions): (request: Request) => Promise<Response> {
   const base = (options.basePath ?? "").replace(/\/+$/, "");
-  if (base !== "" && !base.startsWith("/")) throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(options.basePath)} must start with "/", e.g. "/admin".`);
+  if (base !== "" && !base.startsWith("/"))
+    throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(options.basePath)} must start with "/", e.g. "/admin".`);
   if (typeof options.authorize !== "function") {
-    throw new DumpError("INVALID_OPTIONS", "createDumpHandler needs authorize: pass bearerAuth(secret), your own check, or () => true behind another auth layer.");
+    throw new DumpError(
+      "INVALID_OPTIONS",
+      "createDumpHandler needs authorize: pass bearerAuth(secret), your own check, or () => true behind another auth layer.",
+    );
   }
   const maxBodyBytes = options.maxBodyBytes ?? 65_536;
   const collection = `${base}/dumps`;

@@ -31,9 +31,13 @@ export function checkCallbackUrl(url: unknown, allowInsecure: boolean, hasSecret
   }
   const allowed = allowInsecure ? ["https:", "http:"] : ["https:"];
   if (!allowed.includes(parsed.protocol)) {
-    throw new DumpError("INVALID_OPTIONS", `callbackUrl must use https:${allowInsecure ? " or http:" : " (set allowInsecureCallbacks on the engine to allow http:)"}; got ${parsed.protocol}`);
+    throw new DumpError(
+      "INVALID_OPTIONS",
+      `callbackUrl must use https:${allowInsecure ? " or http:" : " (set allowInsecureCallbacks on the engine to allow http:)"}; got ${parsed.protocol}`,
+    );
   }
-  if (parsed.username || parsed.password) throw new DumpError("INVALID_OPTIONS", "callbackUrl must not carry credentials; the body is signed with callbackSecret instead.");
+  if (parsed.username || parsed.password)
+    throw new DumpError("INVALID_OPTIONS", "callbackUrl must not carry credentials; the body is signed with callbackSecret instead.");
   if (!hasSecret) throw new DumpError("INVALID_OPTIONS", "callbackUrl needs the engine option callbackSecret, used to sign the body.");
   return url;
 }

@@ -101,7 +101,10 @@ export function resolveJobOptions<S>(options: JobEngineOptions<S>, engine: strin
   if (!options.storage || typeof options.storage.put !== "function" || typeof options.storage.setAlarm !== "function") {
     throw invalidOption("options.storage must be the object's storage: ctx.storage.");
   }
-  if (options.scheduler !== undefined && (typeof options.scheduler !== "object" || options.scheduler === null || typeof options.scheduler.register !== "function")) {
+  if (
+    options.scheduler !== undefined &&
+    (typeof options.scheduler !== "object" || options.scheduler === null || typeof options.scheduler.register !== "function")
+  ) {
     throw invalidOption("options.scheduler must be an AlarmScheduler.");
   }
   const { callbackSecret, allowInsecureCallbacks } = options;

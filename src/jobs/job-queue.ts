@@ -3,58 +3,13 @@
  * abort, notifications and purging. A kind (export, restore) supplies only the work itself; see
  * docs/architecture.md for the tick and checkpoint protocol.
  */
-import type { AlarmScheduler } from "../alarms/scheduler.js";
 import { DumpError, classifyFailure } from "../errors.js";
 import { isJobId, newJobId } from "../persisted/job-id.js";
 import { type JobRecordBase, type JobState, indexEntryOf, isActive } from "../persisted/job-record.js";
 import type { IndexedJob, JobStore } from "../persisted/job-store.js";
+import type { Commit, JobKind, QueueOptions } from "./job-kind.js";
 import type { ListOptions, TickResult } from "./job-types.js";
-import type { CompletionNotifier } from "./notifier.js";
 import { OVERLOADED_FACTOR, TICK_RETRY, backoffMs } from "./retry.js";
-
-/** What a kind of job supplies to the {@link JobQueue}. */
-export interface JobKind<R extends JobRecordBase, S> {
-  /**
-   * Works on `record` (running) until `deadline`, saving progress with `commit`; returns the job's
-   * state after the tick ("aborted" when `commit` found the job aborted).
-   */
-  advance(record: R, deadline: number, commit: Commit<R>): Promise<JobState>;
-  /** Frees what an ended job holds (an open upload, scratch keys). Idempotent. */
-  release(record: R): Promise<void>;
-  /** Undoes what a tick did outside storage after an abort was saved meanwhile. */
-  dropLateWork(record: R, stored: R | null): Promise<void>;
-  /** Drops what the kind keeps in memory for job `id` (after an abort or a failed tick). */
-  forget(id: string): void;
-  /** The public status of a job. */
-  status(record: R): Promise<S>;
-  /** The status of a job whose record cannot be read. */
-  unreadableStatus(job: IndexedJob): S;
-  /** Keys that go with the record when it is purged or deleted (its pages). */
-  recordKeys(record: R): string[];
-}
-
-/**
- * Saves a checkpoint of `record` with `entries` (scratch bytes, pages) in one atomic write, unless
- * the job was aborted meanwhile: then nothing is saved, the kind's late work is dropped and the
- * result is false. `progress` (default true) resets the failure count.
- */
-export type Commit<R> = (record: R, entries?: Record<string, unknown>, progress?: boolean) => Promise<boolean>;
-
-/** How the queue runs. */
-export interface QueueOptions<S> {
-  /** Name of the kind's wake-up in the scheduler. */
-  wakeName: string;
-  tickBudgetMs: number;
-  /** How long a tick may run past its budget (the kind's grace), for the wake-up that brings back an evicted tick. */
-  graceMs: number;
-  maxQueuedJobs: number;
-  retentionMs: number;
-  maxRetainedJobs: number;
-  now: () => number;
-  random: () => number;
-  scheduler: AlarmScheduler;
-  notifier: CompletionNotifier<S & { id: string }>;
-}
 
 /** Bounds of {@link ListOptions}. */
 const LIST_LIMIT = { default: 100, max: 1_000 };
@@ -89,12 +44,16 @@ export class JobQueue<R extends JobRecordBase, S> {
     for (const job of index) this.#lastCreatedAt = Math.max(this.#lastCreatedAt, job.createdAt);
     const active = index.filter((j) => isActive(j.state)).length + this.#starting;
     if (active >= this.#options.maxQueuedJobs) {
-      throw new DumpError("TOO_MANY_JOBS", `${active} jobs are queued or running, the limit (maxQueuedJobs) is ${this.#options.maxQueuedJobs}. Wait for one to finish, or abort one.`);
+      throw new DumpError(
+        "TOO_MANY_JOBS",
+        `${active} jobs are queued or running, the limit (maxQueuedJobs) is ${this.#options.maxQueuedJobs}. Wait for one to finish, or abort one.`,
+      );
     }
     this.#starting++;
     try {
       // Strictly increasing, so that two jobs started in the same millisecond keep their order.
-      const createdAt = (this.#lastCreatedAt = Math.max(this.#options.now(), this.#lastCreatedAt + 1));
+      const createdAt = Math.max(this.#options.now(), this.#lastCreatedAt + 1);
+      this.#lastCreatedAt = createdAt;
       const { record, entries, undo } = await build(newJobId(createdAt), createdAt);
       try {
         await this.#options.scheduler.scheduleNoLaterThan(this.#options.wakeName, createdAt);
@@ -371,7 +330,8 @@ function checkId(id: unknown): string {
 function checkList(options: ListOptions): { limit: number; after: string | undefined } {
   if (typeof options !== "object" || options === null) throw new DumpError("INVALID_ARGUMENT", "list() takes { limit?, after? }.");
   const limit = options.limit ?? LIST_LIMIT.default;
-  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) throw new DumpError("INVALID_ARGUMENT", `limit must be an integer from 1 to ${LIST_LIMIT.max}; got ${String(limit)}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max)
+    throw new DumpError("INVALID_ARGUMENT", `limit must be an integer from 1 to ${LIST_LIMIT.max}; got ${String(limit)}.`);
   if (options.after !== undefined && typeof options.after !== "string") throw new DumpError("INVALID_ARGUMENT", "after must be the id of a job.");
   return { limit, after: options.after };
 }

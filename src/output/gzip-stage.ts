@@ -17,7 +17,6 @@ const HEADER = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 /** A final, empty deflate block with fixed codes: BFINAL=1, BTYPE=01, end-of-block. */
 const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
 
-
 /** Where compressed bytes go. */
 export type ByteSink = (bytes: Uint8Array) => Promise<void>;
 

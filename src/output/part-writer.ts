@@ -222,7 +222,10 @@ export class PartWriter {
   #sendPart(buffer: Uint8Array, size: number): Promise<void> {
     const partNumber = this.#partCount + 1;
     if (partNumber > MAX_PARTS) {
-      throw new DumpError("PART_LIMIT_EXCEEDED", `The dump needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes. Start it again with a larger partSize.`);
+      throw new DumpError(
+        "PART_LIMIT_EXCEEDED",
+        `The dump needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes. Start it again with a larger partSize.`,
+      );
     }
     const body = buffer.subarray(0, size);
     return Promise.all([this.#upload.uploadPart(partNumber, body), sha256Hex(body)]).then(([uploaded, sha256]) => {

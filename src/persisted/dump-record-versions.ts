@@ -29,7 +29,14 @@ const dumpRecordV1 = object({
     written: optional(count, 0),
   }),
   upload: nullable(
-    object({ key: string, uploadId: string, table: nullable(string), parts: array(partShape), tailLength: count, gzip: optional(nullable(gzipStateShape), null) }),
+    object({
+      key: string,
+      uploadId: string,
+      table: nullable(string),
+      parts: array(partShape),
+      tailLength: count,
+      gzip: optional(nullable(gzipStateShape), null),
+    }),
   ),
   outputs: array(outputV1),
   stats: object({ rowsWritten: count, tablesDone: count, tableRows: optional(array(count), []) }),
@@ -93,5 +100,7 @@ export function parseDumpRecord(value: unknown, key: string): { record: DumpReco
   const v = (value as { v?: unknown } | null)?.v;
   if (v === DUMP_RECORD_VERSION) return { record: dumpRecordShape.check(value, key), pages: {} };
   if (v === 1) return migrateDumpRecordV1(value, key);
-  throw new ShapeError(`${key}: record version ${String(v)} is not one this release reads (1, ${DUMP_RECORD_VERSION}); it was written by ${typeof v === "number" && v > DUMP_RECORD_VERSION ? "a newer" : "an unknown"} release`);
+  throw new ShapeError(
+    `${key}: record version ${String(v)} is not one this release reads (1, ${DUMP_RECORD_VERSION}); it was written by ${typeof v === "number" && v > DUMP_RECORD_VERSION ? "a newer" : "an unknown"} release`,
+  );
 }

@@ -2,7 +2,7 @@
  * The record of an export job (`durable-dump:job:<id>`), version 2, and the items of its paged
  * lists. `parseDumpRecord` (dump-record-versions.ts) reads every version this release knows.
  */
-import { type KeyPart } from "../sqlite/row-key.js";
+import type { KeyPart } from "../sqlite/row-key.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
 import type { PageLimits } from "./paged-list.js";
 import { jobBaseFields } from "./job-record.js";

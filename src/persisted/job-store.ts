@@ -82,7 +82,9 @@ export class JobStore<R extends JobRecordBase> {
   /** Marks job `id` failed in the index, for a record that cannot be read; the record itself is left as it is. */
   async markUnreadable(entry: IndexedJob, now: number): Promise<void> {
     const { id, ...rest } = entry;
-    await this.#storage.put({ [keys.indexEntry(this.#ns, id)]: { ...rest, state: "failed", finishedAt: rest.finishedAt ?? now, notifyAt: null, cleanup: false } });
+    await this.#storage.put({
+      [keys.indexEntry(this.#ns, id)]: { ...rest, state: "failed", finishedAt: rest.finishedAt ?? now, notifyAt: null, cleanup: false },
+    });
   }
 
   /** Removes job `id`'s record, its index entry and `extra` keys. */

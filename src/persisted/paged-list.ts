@@ -133,7 +133,8 @@ export class PagedList<T> {
     const value = await this.#storage.get(key);
     if (value === undefined) throw new DumpError("RECORD_UNREADABLE", `${key} is missing from storage.`);
     const items = readable(() => this.#pageShape.check(value, key));
-    if (items.length !== this.#sizes[page]) throw new DumpError("RECORD_UNREADABLE", `${key} holds ${items.length} items, the record says ${this.#sizes[page]}.`);
+    if (items.length !== this.#sizes[page])
+      throw new DumpError("RECORD_UNREADABLE", `${key} holds ${items.length} items, the record says ${this.#sizes[page]}.`);
     this.#pages.set(page, items);
     return items;
   }

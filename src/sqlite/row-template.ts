@@ -14,3 +14,6 @@ export type ValueEncoding =
  * expression (evaluated by SQLite, must yield text; the engine does not split it when large).
  */
 export type RowPiece = string | { column: string; encoding: ValueEncoding } | { expr: string };
+
+/** A piece of a row template with its column reference quoted. */
+export type Piece = { kind: "text"; text: string } | { kind: "column"; ref: string; encoding: ValueEncoding } | { kind: "expr"; sql: string };

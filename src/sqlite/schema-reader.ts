@@ -44,7 +44,10 @@ export class SchemaReader {
     if (!master?.sql || !listed) return null;
     const kind = listed.type === "virtual" ? "virtual" : "table";
     const all = this.#sql
-      .exec<{ name: string; type: string; notnull: number; pk: number; hidden: number }>("SELECT name, type, \"notnull\", pk, hidden FROM pragma_table_xinfo(?)", name)
+      .exec<{ name: string; type: string; notnull: number; pk: number; hidden: number }>(
+        'SELECT name, type, "notnull", pk, hidden FROM pragma_table_xinfo(?)',
+        name,
+      )
       .toArray();
     const columns: ColumnInfo[] = all
       .filter((c) => c.hidden !== 1)
@@ -56,7 +59,8 @@ export class SchemaReader {
       kind,
       createSql: master.sql,
       columns,
-      hiddenRowid: kind === "table" && !withoutRowid && this.#rowidAlias(name, columns) === null ? hiddenRowidName(name, columns) : kind === "virtual" ? "rowid" : null,
+      hiddenRowid:
+        kind === "table" && !withoutRowid && this.#rowidAlias(name, columns) === null ? hiddenRowidName(name, columns) : kind === "virtual" ? "rowid" : null,
       withoutRowid,
       strict: listed.strict === 1,
       module,
@@ -70,7 +74,10 @@ export class SchemaReader {
    */
   keyColumns(table: TableInfo): string[] {
     if (table.withoutRowid) {
-      return table.columns.filter((c) => c.primaryKey > 0).sort((a, b) => a.primaryKey - b.primaryKey).map((c) => quoteIdentifier(c.name));
+      return table.columns
+        .filter((c) => c.primaryKey > 0)
+        .sort((a, b) => a.primaryKey - b.primaryKey)
+        .map((c) => quoteIdentifier(c.name));
     }
     if (table.hiddenRowid !== null) return [table.hiddenRowid];
     const alias = this.#rowidAlias(table.name, table.columns);
@@ -89,7 +96,11 @@ export class SchemaReader {
         "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('index', 'view', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
       )
       .toArray();
-    const missing = new Set(this.tableNames().filter((n) => !exported.has(n)).map((n) => n.toLowerCase()));
+    const missing = new Set(
+      this.tableNames()
+        .filter((n) => !exported.has(n))
+        .map((n) => n.toLowerCase()),
+    );
     const views = new Set<string>();
     for (const row of rows) {
       if (row.type !== "view" || isReservedTable(row.name)) continue;

@@ -1,23 +1,11 @@
 import { freeArrayBuffer } from "../util/bytes.js";
 import { quoteIdentifier, quoteString } from "../util/sql-text.js";
 import { BLOB_MARK, MarkedBlobExpander } from "./marked-blobs.js";
+import { renderRowByValues } from "./row-by-values.js";
 import { type KeyPart, keyCondition, keyFromRow, keySelect } from "./row-key.js";
-import type { RowPiece, ValueEncoding } from "./row-template.js";
+import type { Piece, RowPiece } from "./row-template.js";
 import type { TableInfo } from "./schema-types.js";
-import {
-  INLINE_ROW_BYTES,
-  VALUE_SLICE_BYTES,
-  anyBlobExpr,
-  blobFraming,
-  encodeValue,
-  encodeValueOrDefer,
-  realText,
-  sqlNeedsHexText,
-  rendersBlobsInSql,
-  type SqlTextCheck,
-  rowBytesExpr,
-  textSlicing,
-} from "./value-encoders.js";
+import { INLINE_ROW_BYTES, type SqlTextCheck, anyBlobExpr, blobFraming, encodeValue, rendersBlobsInSql, rowBytesExpr } from "./value-encoders.js";
 
 /**
  * Characters a batch read row by row (as text, see {@link TableReader.read}) holds at most. V8
@@ -40,8 +28,6 @@ export interface Batch {
   /** True when the table has no rows after `last`. */
   done: boolean;
 }
-
-type Piece = { kind: "text"; text: string } | { kind: "column"; ref: string; encoding: ValueEncoding } | { kind: "expr"; sql: string };
 
 /**
  * Reads a table in key order, in batches resumed by key (never by OFFSET), and renders each row
@@ -88,8 +74,13 @@ export class TableReader {
     this.#table = quoteIdentifier(table.name);
     this.#keys = keyColumns;
     this.#separator = separator;
-    this.#pieces = template.map((p): Piece =>
-      typeof p === "string" ? { kind: "text", text: p } : "column" in p ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding } : { kind: "expr", sql: p.expr },
+    this.#pieces = template.map(
+      (p): Piece =>
+        typeof p === "string"
+          ? { kind: "text", text: p }
+          : "column" in p
+            ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding }
+            : { kind: "expr", sql: p.expr },
     );
     // The INTEGER PRIMARY KEY that aliases the rowid always holds an integer: it is rendered without
     // the per-type CASE, and never counts in the row's size or blobs (bench: ~5% of the SQL render).
@@ -113,7 +104,12 @@ export class TableReader {
       !separator.includes(BLOB_MARK_CHAR) &&
       this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes(BLOB_MARK_CHAR) : p.kind === "column" && p.encoding === "json"));
     this.#blobCountExpr =
-      markBlobs && !marksAreBlobs ? jsBlobs.filter((p) => p.ref !== intKey).map((p) => `((${p.ref} >= x'') IS TRUE)`).join(" + ") || "0" : null;
+      markBlobs && !marksAreBlobs
+        ? jsBlobs
+            .filter((p) => p.ref !== intKey)
+            .map((p) => `((${p.ref} >= x'') IS TRUE)`)
+            .join(" + ") || "0"
+        : null;
     const framing = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
     this.#blobExpander = framing ? new MarkedBlobExpander(framing.open, framing.close) : null;
     const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
@@ -134,7 +130,9 @@ export class TableReader {
    */
   read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
     this.#freeLastBuffer();
-    const batch = (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) || this.#readRows(after, maxRows, Math.min(maxBytes, MAX_TEXT_BATCH_CHARS), first);
+    const batch =
+      (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) ||
+      this.#readRows(after, maxRows, Math.min(maxBytes, MAX_TEXT_BATCH_CHARS), first);
     if (batch.rows > 0) this.#charsPerRow = Math.max(1, batch.text.length / batch.rows);
     return batch;
   }
@@ -244,7 +242,8 @@ export class TableReader {
       const separator = first && rows === 0 ? "" : this.#separator;
       lastRow = row;
       if (typeof line !== "string") {
-        (slow ??= []).push({ prefix: text + separator, key: keyFromRow(row, this.#keys.length), index: rows });
+        slow ??= [];
+        slow.push({ prefix: text + separator, key: keyFromRow(row, this.#keys.length), index: rows });
         text = "";
         rows++;
         continue;
@@ -258,7 +257,7 @@ export class TableReader {
     if (slow === null) return { text, rows, last, done: rows < limit && !full };
     let out = "";
     for (const s of slow) {
-      out += s.prefix + this.#renderSlow(s.key);
+      out += s.prefix + renderRowByValues(this.#sql, this.#table, this.#pieces, keyCondition(this.#keys, s.key, "="));
       // Large rows end the batch at once, so that a batch stays about maxBytes long.
       if (out.length >= maxBytes) return { text: out, rows: s.index + 1, last: s.key, done: false };
     }
@@ -282,60 +281,9 @@ export class TableReader {
     const expanded = this.#blobExpander!.expand(ENCODER.encode(line), count);
     return expanded === null ? null : DECODER.decode(expanded);
   }
-
-  /** Renders one row value by value, slicing large values so that no SQLite string exceeds its limit. */
-  #renderSlow(key: KeyPart[]): string {
-    const { where, bindings } = keyCondition(this.#keys, key, "=");
-    const exprs = this.#pieces.map((p) => (p.kind === "text" ? "NULL" : p.kind === "expr" ? p.sql : encodeValueOrDefer(p.ref, p.encoding)));
-    const row = this.#sql.exec(`SELECT ${exprs.join(", ")} FROM ${this.#table}${where}`, ...bindings).raw().next().value;
-    if (!row) return "";
-    let text = "";
-    this.#pieces.forEach((p, i) => {
-      const value = row[i] ?? null;
-      if (p.kind === "text") text += p.text;
-      else if (typeof value === "string") text += value;
-      else if (typeof value === "number" && p.kind === "column") text += realText(value, p.encoding);
-      else if (value instanceof ArrayBuffer && p.kind === "column") {
-        const framing = blobFraming(p.encoding);
-        text += framing.open + framing.body(new Uint8Array(value)) + framing.close;
-      } else if (p.kind === "column") text += this.#renderLarge(p.ref, p.encoding, where, bindings);
-    });
-    return text;
-  }
-
-  /** Renders one large text or blob value of the row selected by `where`, slice by slice. */
-  #renderLarge(ref: string, encoding: ValueEncoding, where: string, bindings: unknown[]): string {
-    const hexCheck = encoding === "sql" ? sqlNeedsHexText(ref) : `instr(${ref}, char(0)) > 0`;
-    const info = this.#sql.exec(`SELECT typeof(${ref}), octet_length(${ref}), length(${ref}), ${hexCheck} FROM ${this.#table}${where}`, ...bindings).raw().next().value;
-    if (!info) return "";
-    const [type, bytes, length, hasNul] = info as [string, number, number, number];
-    let text = "";
-    if (type === "blob") {
-      const framing = blobFraming(encoding);
-      text += framing.open;
-      for (let offset = 1; offset <= bytes; offset += VALUE_SLICE_BYTES) {
-        const slice = this.#sql.exec(`SELECT substr(${ref}, ?, ?) FROM ${this.#table}${where}`, offset, VALUE_SLICE_BYTES, ...bindings).raw().next().value?.[0];
-        text += framing.body(new Uint8Array(slice as ArrayBuffer));
-      }
-      return text + framing.close;
-    }
-    const slicing = textSlicing(encoding, hasNul === 1);
-    const source = slicing.byBytes ? `CAST(${ref} AS BLOB)` : ref;
-    const total = slicing.byBytes ? bytes : length;
-    const decoder = slicing.escape ? new TextDecoder() : null;
-    text += slicing.open;
-    for (let offset = 1; offset <= total; offset += VALUE_SLICE_BYTES) {
-      const expr = slicing.slice(`substr(${source}, ?1, ?2)`);
-      const slice = this.#sql.exec(`SELECT ${expr} FROM ${this.#table}${where}`, offset, VALUE_SLICE_BYTES, ...bindings).raw().next().value?.[0];
-      if (decoder && slicing.escape) text += slicing.escape(decoder.decode(new Uint8Array(slice as ArrayBuffer), { stream: offset + VALUE_SLICE_BYTES <= total }));
-      else text += slice as string;
-    }
-    return text + slicing.close;
-  }
 }
 
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const CR = 0x0d;
 const BLOB_MARK_CHAR = String.fromCharCode(BLOB_MARK);
-

@@ -19,7 +19,11 @@ export interface ExampleRuntime {
  * `"demo"` adds the demo's seeding and checksum routes (`/_demo/seed`, `/_demo/checksum`).
  * `library: "dist"` builds it against the package as npm ships it (`npm run build` first).
  */
-export async function startExample(variant: "example" | "demo", bindings: Record<string, string> = {}, library: "src" | "dist" = "src"): Promise<ExampleRuntime> {
+export async function startExample(
+  variant: "example" | "demo",
+  bindings: Record<string, string> = {},
+  library: "src" | "dist" = "src",
+): Promise<ExampleRuntime> {
   const script = await buildWorker(ENTRIES[variant], join(ROOT, "test", ".tmp", `example-${variant}-${library}.js`), library);
   const token = "test-token-" + Math.random().toString(36).slice(2);
   const mf = (await startRuntime({

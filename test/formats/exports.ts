@@ -20,7 +20,10 @@ export function parseCsv(text: string): ParsedTable {
   }) as Parsed[][];
   const [header, ...rows] = records;
   expect(header, "CSV header row").toBeDefined();
-  expect(header!.every((f) => f.kind === "quoted"), "header names are quoted").toBe(true);
+  expect(
+    header!.every((f) => f.kind === "quoted"),
+    "header names are quoted",
+  ).toBe(true);
   return { columns: header!.map((f) => (f as { text: string }).text), rows };
 }
 
@@ -33,7 +36,10 @@ export function jsonRows(objects: unknown[]): Parsed[][] {
 export function parseNdjson(text: string): Record<string, unknown>[] {
   if (text === "") return [];
   expect(text.endsWith("\n"), "NDJSON ends with a newline").toBe(true);
-  return text.slice(0, -1).split("\n").map((line) => parseExactJson(line) as Record<string, unknown>);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => parseExactJson(line) as Record<string, unknown>);
 }
 
 /**
@@ -42,7 +48,8 @@ export function parseNdjson(text: string): Record<string, unknown>[] {
  */
 export function compareTable(name: string, plan: TablePlan, source: Snapshot, got: ParsedTable | { rows: Parsed[][]; columns: string[] }): string[] {
   const problems: string[] = [];
-  if (JSON.stringify(got.columns) !== JSON.stringify(plan.columns)) problems.push(`${name}: columns ${JSON.stringify(got.columns)} != ${JSON.stringify(plan.columns)}`);
+  if (JSON.stringify(got.columns) !== JSON.stringify(plan.columns))
+    problems.push(`${name}: columns ${JSON.stringify(got.columns)} != ${JSON.stringify(plan.columns)}`);
   const expected = withoutRowid(source.tables[name] ?? [], plan.rowid !== null);
   if (got.rows.length !== expected.length) problems.push(`${name}: ${got.rows.length} rows, expected ${expected.length}`);
   // Without a reachable rowid the snapshot orders rows by their canonical text, not by key: match them as sets.

@@ -83,7 +83,10 @@ describe("CSV, JSON and NDJSON exports of the tricky corpus, in tiny ticks with 
     const problems: string[] = [];
     for (const [name, rows] of Object.entries(doc)) {
       if (NO_ROWS.has(name)) expect(rows).toEqual([]);
-      else problems.push(...compareTable(name, planOf(name), source, { columns: rows[0] ? Object.keys(rows[0] as object) : planOf(name).columns, rows: jsonRows(rows) }));
+      else
+        problems.push(
+          ...compareTable(name, planOf(name), source, { columns: rows[0] ? Object.keys(rows[0] as object) : planOf(name).columns, rows: jsonRows(rows) }),
+        );
     }
     expect(problems).toEqual([]);
     expectExactBigIntegers(raw, source);

@@ -38,7 +38,7 @@ export function restoreWithSqlite3(dump: Uint8Array | string): RestoredFile {
   const dbPath = join(dir, "new.db");
   writeFileSync(dumpPath, dump);
   const fd = openSync(dumpPath, "r");
-  let r;
+  let r: ReturnType<typeof runSqlite3>;
   try {
     r = runSqlite3(["-bail", dbPath], { fd });
   } finally {
@@ -68,7 +68,8 @@ export interface RestoredSqlJs extends Restored {
 
 /** Restores a dump into a fresh in-memory sql.js database with `db.exec` (throws on any error). */
 export async function restoreWithSqlJs(dump: Uint8Array | string): Promise<RestoredSqlJs> {
-  const SQL = await (sqlJs ??= initSqlJs());
+  sqlJs ??= initSqlJs();
+  const SQL = await sqlJs;
   const db = new SQL.Database();
   db.exec(typeof dump === "string" ? dump : new TextDecoder("utf-8", { fatal: true }).decode(dump));
   return { db, backend: sqlJsBackend(db), dispose: () => db.close() };

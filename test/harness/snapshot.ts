@@ -127,9 +127,11 @@ async function hashValue(db: SqlBackend, col: string, from: string, rowIndex: nu
  */
 export async function takeSnapshot(db: SqlBackend, plans: TablePlan[], opts: SnapshotOptions = {}): Promise<Snapshot> {
   const keep = (name: string) => !opts.include || opts.include(name);
-  const schema = ((await db.all(
-    `SELECT type, name, tbl_name, sql FROM sqlite_master WHERE ${NOT_INTERNAL("name")} AND ${NOT_INTERNAL("tbl_name")} ORDER BY type, name`,
-  )) as string[][])
+  const schema = (
+    (await db.all(
+      `SELECT type, name, tbl_name, sql FROM sqlite_master WHERE ${NOT_INTERNAL("name")} AND ${NOT_INTERNAL("tbl_name")} ORDER BY type, name`,
+    )) as string[][]
+  )
     .filter(([, , tbl]) => keep(tbl!))
     .map((r) => r.map((x) => x ?? "<null>").join("|"));
   const hasSeq = (await db.all(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`)).length > 0;

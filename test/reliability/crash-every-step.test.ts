@@ -32,7 +32,7 @@ async function freshObject(h: RelHarness): Promise<RelObject> {
 }
 
 /** Picks steps deterministically: all non-put steps, their neighbours, and every PUT_STRIDE-th put. */
-export function selectSteps(log: string[], stride: number): number[] {
+function selectSteps(log: string[], stride: number): number[] {
   const chosen = new Set<number>();
   let puts = 0;
   log.forEach((kind, i) => {

@@ -34,7 +34,11 @@ const startOptions = fc.oneof(
   fc.array(junk, { maxLength: 2 }),
 );
 
-const intOption = fc.oneof(fc.integer({ min: -10, max: 700_000_000_000 }), fc.constantFrom(0, 99, 100, 600_000, 600_001, 5 * 2 ** 20, 5 * 2 ** 20 - 1, 64 * 2 ** 20, 64 * 2 ** 20 + 1, 1, 1000, 1001), junk);
+const intOption = fc.oneof(
+  fc.integer({ min: -10, max: 700_000_000_000 }),
+  fc.constantFrom(0, 99, 100, 600_000, 600_001, 5 * 2 ** 20, 5 * 2 ** 20 - 1, 64 * 2 ** 20, 64 * 2 ** 20 + 1, 1, 1000, 1001),
+  junk,
+);
 const keyPrefix = fc.oneof(
   fc.constantFrom("backups/", "", "/abs/", "../up/", "a/../b/", "a//b/", "a\\b/", "ok/prefix-", "a/./b/", "x\u0000/", "é/😀/", "a".repeat(513)),
   fc.string({ maxLength: 20 }),

@@ -121,7 +121,11 @@ export const TERMINAL = new Set(["completed", "failed", "aborted"]);
  * Ticks until job `id` is terminal. Ticks that fail (an injected fault) are retried like the
  * platform retries an alarm; `afterTick` runs after each tick.
  */
-export async function drive(obj: RelObject, id: string, opts: { maxTicks?: number; afterTick?: (n: number, a: Answer<TickResult>) => Promise<unknown> } = {}): Promise<DumpStatus> {
+export async function drive(
+  obj: RelObject,
+  id: string,
+  opts: { maxTicks?: number; afterTick?: (n: number, a: Answer<TickResult>) => Promise<unknown> } = {},
+): Promise<DumpStatus> {
   const max = opts.maxTicks ?? 2_000;
   for (let n = 1; n <= max; n++) {
     const a = await obj.tick();

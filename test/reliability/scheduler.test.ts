@@ -54,7 +54,12 @@ describe("AlarmScheduler", () => {
   test("bad names and times are refused with INVALID_OPTIONS", async () => {
     const obj = h.object();
     await obj.config({ clock: "real" });
-    for (const [name, at] of [["", 1], ["x", Number.NaN], [42, 1], ["x", "soon"]] as const) {
+    for (const [name, at] of [
+      ["", 1],
+      ["x", Number.NaN],
+      [42, 1],
+      ["x", "soon"],
+    ] as const) {
       const a = await obj.call("sched", { op: "schedule", name, at });
       expect(a.error?.code, JSON.stringify([name, at])).toBe("INVALID_OPTIONS");
     }

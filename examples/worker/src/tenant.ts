@@ -61,7 +61,8 @@ export class Tenant extends DurableObject<Env> {
       return this.#http(request);
     }
     if (route === "events" && url.pathname === `/${tenant}/events`) {
-      if (!(await this.authorize(request))) return Response.json({ error: { code: "UNAUTHORIZED", message: "Missing or wrong credentials." } }, { status: 401 });
+      if (!(await this.authorize(request)))
+        return Response.json({ error: { code: "UNAUTHORIZED", message: "Missing or wrong credentials." } }, { status: 401 });
       return this.#events(request);
     }
     return Response.json({ error: { code: "NOT_FOUND", message: `No route for ${url.pathname}.` } }, { status: 404 });

@@ -119,7 +119,8 @@ export function faultyBucket(bucket: R2Bucket, c: FaultController): R2Bucket {
   const wrapped = {
     head: (key: string) => c.step("r2.head", () => bucket.head(key)),
     get: ((key: string, options?: R2GetOptions) => c.step("r2.get", () => bucket.get(key, options))) as R2Bucket["get"],
-    put: ((key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) => c.step("r2.put", () => bucket.put(key, value, options))) as R2Bucket["put"],
+    put: ((key: string, value: Parameters<R2Bucket["put"]>[1], options?: R2PutOptions) =>
+      c.step("r2.put", () => bucket.put(key, value, options))) as R2Bucket["put"],
     delete: (keys: string | string[]) => c.step("r2.delete", () => bucket.delete(keys)),
     list: (options?: R2ListOptions) => bucket.list(options),
     createMultipartUpload: async (key: string, options?: R2MultipartOptions) =>

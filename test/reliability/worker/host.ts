@@ -168,7 +168,10 @@ export class FaultHost {
         return { rowsWritten: rows };
       }
       case "query":
-        return storage.sql.exec(body.sql, ...(body.params ?? [])).raw().toArray();
+        return storage.sql
+          .exec(body.sql, ...(body.params ?? []))
+          .raw()
+          .toArray();
       case "start":
         return (await this.#getEngine()).start(body);
       case "tick": {

@@ -367,7 +367,7 @@ export class BenchHost implements DurableObject {
           sql,
           table,
           schema.keyColumns(table),
-          formatter.row(table, { schema: true, data: true, tables: [table] })!,
+          formatter.row(table, { schema: true, data: true, tables: [table], tableIndex: 0 })!,
           formatter.rowSeparator ?? "",
         );
         let key = null;
@@ -505,11 +505,11 @@ export class BenchHost implements DurableObject {
     const table = schema.table("bench")!;
     const formatter = builtinFormatters[format];
     if (!formatter) return { error: `no formatter ${format}` };
-    const ctx = { schema: true, data: true, tables: [table] };
+    const ctx = { schema: true, data: true, tables: [table], tableIndex: 0 };
     const template = formatter.row(table, ctx)!;
     const reader = new TableReader(sql, table, schema.keyColumns(table), template, formatter.rowSeparator ?? "");
     const out: Record<string, number> = {};
-    const time = async (name: string, fn: () => Promise<void>) => {
+    const time = async (name: string, fn: () => Promise<unknown>) => {
       await yieldNow();
       const t0 = Date.now();
       await fn();

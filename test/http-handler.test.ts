@@ -140,7 +140,7 @@ describe("createDumpHandler in workerd", () => {
     expect(outside.headers.get("content-range")).toBe(`bytes */${size}`);
     expect(((await outside.json()) as any).error.code).toBe("RANGE_NOT_SATISFIABLE");
     // Several ranges, or a stale If-Range, get the whole object.
-    for (const headers of [{ range: "bytes=0-1,5-6" }, { range: "bytes=0-1", "if-range": '"stale"' }]) {
+    for (const headers of [{ range: "bytes=0-1,5-6" }, { range: "bytes=0-1", "if-range": '"stale"' }] as Record<string, string>[]) {
       const res = await rt.fetch(url, { headers });
       expect(res.status).toBe(200);
       expect((await res.arrayBuffer()).byteLength).toBe(size);

@@ -70,7 +70,7 @@ export class AlarmScheduler {
   readonly #retryDelayMs: number;
   readonly #handlers = new Map<string, WakeHandler>();
   /**
-   * Names scheduled since {@link run} started their handler: a handler that schedules its own
+   * Names scheduled since {@link AlarmScheduler.run} started their handler: a handler that schedules its own
    * wake-up again keeps it even when the new time equals the old one (same millisecond).
    */
   readonly #touched = new Set<string>();
@@ -93,7 +93,7 @@ export class AlarmScheduler {
   }
 
   /**
-   * Registers the handler {@link run} calls for `name` when no handler is passed to it. Kept in
+   * Registers the handler {@link AlarmScheduler.run} calls for `name` when no handler is passed to it. Kept in
    * memory only (register again in the host's constructor).
    *
    * @throws {DumpError} `INVALID_OPTIONS` when `name` already has a registered handler.
@@ -114,7 +114,7 @@ export class AlarmScheduler {
     await this.#armNoLaterThan(at);
   }
 
-  /** Like {@link schedule}, but keeps an existing wake-up of `name` that is earlier than `at`. */
+  /** Like {@link AlarmScheduler.schedule}, but keeps an existing wake-up of `name` that is earlier than `at`. */
   async scheduleNoLaterThan(name: string, at: number): Promise<void> {
     const key = WAKE_PREFIX + checkName(name);
     checkTime(at);

@@ -63,7 +63,7 @@ export class DumpEngine {
   /**
    * The scheduler holding the engine's wake-up (named `durable-dump`). A host schedules its own
    * work in it and calls `engine.scheduler.run({...})` from `alarm()`, which ticks the engine
-   * when it is due; a host that only exports may call {@link tick} from `alarm()` instead.
+   * when it is due; a host that only exports may call {@link DumpEngine.tick} from `alarm()` instead.
    */
   get scheduler(): AlarmScheduler {
     return this.#scheduler;

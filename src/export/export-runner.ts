@@ -17,12 +17,12 @@ const SLICE_MS = 20;
 /**
  * Characters (UTF-8 bytes for batches concatenated by SQLite) of rendered rows one synchronous
  * slice writes at most: short slices keep requests answered at no cost in throughput
- * (bench/README.md, "Constants in the code").
+ * (bench/README.md, "What was optimised").
  */
 const MAX_SLICE_CHARS = 512 * 1024;
 /**
  * UTF-8 bytes one query renders at most; a slice runs several. Batches read row by row, as text,
- * are smaller (see TableReader); bench/README.md, "Constants in the code".
+ * are smaller (see TableReader); bench/README.md, "What was optimised".
  */
 const MAX_BATCH_BYTES = 256 * 1024;
 const MIN_BATCH_ROWS = 16;

@@ -52,7 +52,7 @@ export class MarkedBlobExpander {
     // buffer's start, in place: a blob's framed base64 takes at most its framing's length more than
     // its marked hex (a 1-byte blob), so the writes never reach bytes not read yet. The runs between
     // blobs move with copyWithin, which allocates nothing: a subarray view per run was most of a
-    // CSV or JSON export's garbage (bench, 5M rows CSV: 119 MiB of views).
+    // CSV or JSON export's garbage (bench/README.md, "What was optimised").
     const slack = (this.#open.length + this.#close.length) * (count / 2 + 1) + 4;
     const needed = Math.max(size, slack + bytes.length);
     if (this.#out.length < needed) this.#out = new Uint8Array(Math.max(needed, 2 * this.#out.length));

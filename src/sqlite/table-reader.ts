@@ -9,9 +9,9 @@ import { INLINE_ROW_BYTES, type SqlTextCheck, anyBlobExpr, blobFraming, encodeVa
 
 /**
  * Characters a batch read row by row (as text, see {@link TableReader.read}) holds at most. V8
- * allocates a string above 128 KiB as a large object, which only a full collection frees: with
- * 512 Ki per query the heap grew with the export (bench, 5M rows NDJSON: RSS +146 MiB, V8 heap
- * 60 MiB used, all garbage). Below it, a batch's text dies young.
+ * allocates a string above 128 KiB as a large object, which only a full collection frees, so
+ * larger batches made the heap grow with the export; below it, a batch's text dies young
+ * (bench/README.md, "What was optimised").
  */
 const MAX_TEXT_BATCH_CHARS = 96 * 1024;
 
@@ -83,7 +83,7 @@ export class TableReader {
             : { kind: "expr", sql: p.expr },
     );
     // The INTEGER PRIMARY KEY that aliases the rowid always holds an integer: it is rendered without
-    // the per-type CASE, and never counts in the row's size or blobs (bench: ~5% of the SQL render).
+    // the per-type CASE, and never counts in the row's size or blobs (bench/README.md, "What was optimised").
     const intKey = table.kind === "table" && !table.withoutRowid && table.hiddenRowid === null ? keyColumns[0] : undefined;
     const refs = table.columns.map((c) => quoteIdentifier(c.name)).filter((r) => r !== intKey);
     // Blobs that need base64 (JSON, CSV) come out of SQLite as hex between two U+0001 marks and are
@@ -139,9 +139,9 @@ export class TableReader {
 
   /**
    * The batch concatenated by SQLite (`group_concat`), so that one value crosses into JavaScript
-   * instead of one per row: about a fifth less time per row (bench/README.md). It crosses as UTF-8
-   * bytes (a BLOB), freed as soon as they are written: as strings, the batches filled V8's young
-   * generation, which grew to its maximum (bench, 5M rows: V8 heap 2 → 35 MiB). Rowid tables only
+   * instead of one per row, which saves a good part of the render. It crosses as UTF-8 bytes (a
+   * BLOB), freed as soon as they are written: as strings, the batches filled V8's young generation
+   * to its maximum (both in bench/README.md, "What was optimised"). Rowid tables only
    * (the last key is `max(rowid)`). Null when a row needs rendering in JavaScript, or on any SQL
    * error (a row or the batch longer than SQLite's string limit): {@link #readRows} then reads it.
    * After 8 such batches the table is read by {@link #readRows} only.
@@ -153,9 +153,9 @@ export class TableReader {
     const blobSum = this.#blobCountExpr ?? "0";
     // group_concat takes the rows in the order the subquery yields them, which is key order (its
     // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
-    // again: ~25% of the render (bench/README.md). The format tests compare rows in key order.
-    // Built once per WHERE clause (there are two), not per batch (inspector sampling profile, 5M
-    // rows CSV: 6.4 → 1.3 MiB allocated in V8's heap by this method).
+    // again, a large part of the render. The format tests compare rows in key order. Built once
+    // per WHERE clause (there are two), not per batch, which allocated in V8's heap per batch
+    // (bench/README.md, "What was optimised").
     let query = this.#concatQueries.get(where);
     if (query === undefined) {
       query =
@@ -194,9 +194,9 @@ export class TableReader {
   /**
    * Frees the buffers this reader keeps from batch to batch (the last concatenated batch, the blob
    * expander's output) now rather than at a later garbage collection: a reader lives for a whole
-   * tick, long enough for V8 to move it to the old generation, which is collected rarely (bench,
-   * 10M rows CSV: +0.7 MiB of buffers per tick until the export ended). The last batch is invalid
-   * after this; a later read allocates anew.
+   * tick, long enough for V8 to move it to the old generation, which is collected rarely: buffers
+   * piled up tick after tick (bench/README.md, "What was optimised"). The last batch is invalid after this; a later read allocates
+   * anew.
    */
   release(): void {
     this.#freeLastBuffer();

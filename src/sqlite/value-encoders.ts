@@ -106,12 +106,12 @@ function valueCase(ref: string, nullText: string, textOrBlob: string): string {
  * SQL expression rendering column `ref` (an already quoted identifier) as text in `encoding`, or
  * NULL when JavaScript must render the value (see {@link encodeValueOrDefer}).
  * `blob`, for JSON and CSV, renders blobs (otherwise written as `null` in JSON, an empty field in
- * CSV): a branch of this CASE rather than a second CASE around it, which cost ~10% of CSV/NDJSON
- * exports (bench/README.md).
+ * CSV): a branch of this CASE rather than a second CASE around it, which cost CSV/NDJSON exports
+ * dearly (bench/README.md, "What was optimised").
  */
 export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string, textCheck: SqlTextCheck = "nul-and-cr"): string {
   // Branches by comparison rather than on typeof(): text and blobs sort at or after '', blobs
-  // after x''. 7–11% less than a CASE on typeof(), depending on the format (bench/README.md).
+  // after x'': cheaper than a CASE on typeof() in every format (bench/README.md, "What was optimised").
   const textOrBlob = (text: string, otherBlob: string) => `iif(${ref} < x'', ${text}, ${blob ?? otherBlob})`;
   switch (encoding) {
     case "sql": {

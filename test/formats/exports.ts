@@ -17,7 +17,7 @@ export function parseCsv(text: string): ParsedTable {
   const records = parse(text, {
     record_delimiter: "\r\n",
     cast: (value: string, context: { quoting: boolean }): Parsed => (context.quoting ? { kind: "quoted", text: value } : { kind: "bare", text: value }),
-  }) as Parsed[][];
+  }) as unknown as Parsed[][];
   const [header, ...rows] = records;
   expect(header, "CSV header row").toBeDefined();
   expect(

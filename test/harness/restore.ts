@@ -71,6 +71,6 @@ export async function restoreWithSqlJs(dump: Uint8Array | string): Promise<Resto
   sqlJs ??= initSqlJs();
   const SQL = await sqlJs;
   const db = new SQL.Database();
-  db.exec(typeof dump === "string" ? dump : new TextDecoder("utf-8", { fatal: true }).decode(dump));
+  db.exec(typeof dump === "string" ? dump : new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(dump));
   return { db, backend: sqlJsBackend(db), dispose: () => db.close() };
 }

@@ -153,10 +153,7 @@ export class TestHost {
       case "query": {
         const q = body as { sql: string; params?: WireParam[] };
         const cursor = sql.exec(q.sql, ...(q.params ?? []).map(decodeParam));
-        const rows = cursor
-          .raw()
-          .toArray()
-          .map((r) => r.map(encodeValue));
+        const rows = [...cursor.raw()].map((r) => r.map(encodeValue));
         return json({ columns: cursor.columnNames, rows });
       }
       case "start":

@@ -168,10 +168,7 @@ export class FaultHost {
         return { rowsWritten: rows };
       }
       case "query":
-        return storage.sql
-          .exec(body.sql, ...(body.params ?? []))
-          .raw()
-          .toArray();
+        return [...storage.sql.exec(body.sql, ...(body.params ?? [])).raw()];
       case "start":
         return (await this.#getEngine()).start(body);
       case "tick": {

@@ -15,6 +15,7 @@
 import { DumpEngine, DumpError, type DumpEngineOptions } from "../../../src/index.js";
 import { routeTestRequest } from "../../worker/routing.js";
 import { FaultController, faultyBucket, faultyStorage, type FaultPlan } from "./faults.js";
+import { type BodyProbe, type HttpConfig, dumpRoutes, probeBody } from "./http-routes.js";
 
 interface Env {
   HOST: DurableObjectNamespace;
@@ -36,6 +37,8 @@ export interface RelConfig {
   /** Install an onComplete hook that records each call (and throws the first `hookFailures` times). */
   hook?: boolean;
   hookFailures?: number;
+  /** The HTTP routes served under `/<object>/http/…` (see http-routes.ts). */
+  http?: HttpConfig;
 }
 
 const CONFIG_KEY = "rel-host:config";
@@ -86,7 +89,7 @@ export class FaultHost {
     if (this.#engine) return this.#engine;
     const cfg = await this.#cfg();
     this.#faults = new FaultController(this.#plan);
-    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, ...opts } = cfg;
+    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, http: _http, ...opts } = cfg;
     const storage = this.ctx.storage;
     const onComplete = async (status: { id: string; state: string }) => {
       const calls = (await storage.get<unknown[]>(HOOK_CALLS_KEY)) ?? [];
@@ -114,6 +117,9 @@ export class FaultHost {
 
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === "/http" || url.pathname.startsWith("/http/")) {
+      return dumpRoutes(await this.#getEngine(), this.env.DUMPS, (await this.#cfg()).http)(request);
+    }
     const [route = "", arg = ""] = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const text = request.method === "POST" ? await request.text() : "";
     const body = text ? JSON.parse(text) : undefined;
@@ -158,6 +164,8 @@ export class FaultHost {
         return { ok: true };
       case "seed":
         return this.#seed(body as { rows: number; maxText: number });
+      case "body-probe":
+        return probeBody(dumpRoutes(await this.#getEngine(), this.env.DUMPS, (await this.#cfg()).http), body as BodyProbe);
       case "exec": {
         let rows = 0;
         for (const s of body.statements as { sql: string; params?: SqlStorageValue[] }[]) {

@@ -39,6 +39,8 @@ export interface RelConfig {
   hookFailures?: number;
   /** The HTTP routes served under `/<object>/http/…` (see http-routes.ts). */
   http?: HttpConfig;
+  /** Each callback request moves the virtual clock this far: a slow receiver, without waiting. */
+  callbackDelayMs?: number;
 }
 
 const CONFIG_KEY = "rel-host:config";
@@ -89,7 +91,7 @@ export class FaultHost {
     if (this.#engine) return this.#engine;
     const cfg = await this.#cfg();
     this.#faults = new FaultController(this.#plan);
-    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, http: _http, ...opts } = cfg;
+    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, http: _http, callbackDelayMs, ...opts } = cfg;
     const storage = this.ctx.storage;
     const onComplete = async (status: { id: string; state: string }) => {
       const calls = (await storage.get<unknown[]>(HOOK_CALLS_KEY)) ?? [];
@@ -106,6 +108,14 @@ export class FaultHost {
       random: () => 0,
       ...opts,
       ...(hook ? { onComplete } : {}),
+      ...(callbackDelayMs
+        ? {
+            fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+              this.#virtualNow += callbackDelayMs;
+              return fetch(input, init);
+            },
+          }
+        : {}),
       ...(raw as Partial<DumpEngineOptions> | undefined),
     });
     const engine = this.#engine;

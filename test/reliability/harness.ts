@@ -103,11 +103,15 @@ export class RelObject {
   delete(id: unknown) {
     return this.call<boolean>("delete", { id });
   }
-  list() {
-    return this.ok<DumpStatus[]>("list");
+  list(options?: { limit?: number; after?: string }) {
+    return this.ok<DumpStatus[]>("list", options);
   }
   io() {
-    return this.ok<{ log: string[]; writes: Record<string, number> }>("io");
+    return this.ok<{ log: string[]; writes: Record<string, number>; reads: string[] }>("io");
+  }
+  /** Bytes of every value the engine stores, by key. */
+  valueSizes() {
+    return this.ok<Record<string, number>>("value-sizes");
   }
   keys(prefix = "") {
     return this.ok<string[]>(`keys`, { prefix });

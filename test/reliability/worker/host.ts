@@ -209,12 +209,20 @@ export class FaultHost {
       case "delete":
         return (await this.#getEngine()).delete(body?.id ?? arg);
       case "list":
-        return (await this.#getEngine()).list();
+        return (await this.#getEngine()).list(body ?? undefined);
       case "evict":
         this.#engine = null;
         return { ok: true };
       case "io":
-        return { log: this.#faults.log, writes: this.#faults.writes };
+        return { log: this.#faults.log, writes: this.#faults.writes, reads: this.#faults.reads };
+      case "value-sizes": {
+        // Bytes of every stored value of the engine: binary as is, the rest as JSON in UTF-8 (what a record costs).
+        const sizes: Record<string, number> = {};
+        for (const [key, value] of await storage.list({ prefix: "durable-dump:" })) {
+          sizes[key] = value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? value.byteLength : new TextEncoder().encode(JSON.stringify(value)).length;
+        }
+        return sizes;
+      }
       case "reset-io":
         this.#faults = new FaultController(this.#plan);
         this.#engine = null;

@@ -15,10 +15,8 @@ export type BodyResult = { ok: true; value: unknown } | { ok: false; reason: "to
 export async function readJsonBody(request: Request, limit: number): Promise<BodyResult> {
   const tooLarge = { ok: false, reason: "too-large", message: `The body may hold at most ${limit} bytes.` } as const;
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) {
-    await request.body?.cancel();
-    return tooLarge;
-  }
+  // Refused unread: the runtime discards what the client still sends.
+  if (declared !== null && Number(declared) > limit) return tooLarge;
   const chunks: Uint8Array[] = [];
   if (request.body) {
     const reader = request.body.getReader();

@@ -90,9 +90,17 @@ const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
  * }
  */
 export function createDumpHandler(options: DumpHandlerOptions): (request: Request) => Promise<Response> {
-  const base = (options.basePath ?? "").replace(/\/+$/, "");
-  if (base !== "" && !base.startsWith("/"))
-    throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(options.basePath)} must start with "/", e.g. "/admin".`);
+  if (typeof options !== "object" || options === null) throw new DumpError("INVALID_OPTIONS", "createDumpHandler takes { engine, bucket, authorize }.");
+  const { engine, bucket, basePath = "" } = options;
+  if (typeof engine !== "object" || engine === null || (["start", "status", "abort", "list"] as const).some((m) => typeof engine[m] !== "function")) {
+    throw new DumpError("INVALID_OPTIONS", "createDumpHandler needs engine: the DumpEngine of this object.");
+  }
+  if (typeof bucket !== "object" || bucket === null || typeof bucket.head !== "function" || typeof bucket.get !== "function") {
+    throw new DumpError("INVALID_OPTIONS", "createDumpHandler needs bucket: the R2Bucket the engine writes to.");
+  }
+  const base = typeof basePath === "string" ? basePath.replace(/\/+$/, "") : null;
+  if (base === null || (base !== "" && !base.startsWith("/")))
+    throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(basePath)} must be a path that starts with "/", e.g. "/admin".`);
   if (typeof options.authorize !== "function") {
     throw new DumpError(
       "INVALID_OPTIONS",

@@ -29,7 +29,7 @@ function normalHost(name: string): string | null {
 }
 
 /** Whether a normalised host is an IP literal: IPv6 in brackets, or IPv4 (the parser turns every IPv4 spelling into dotted decimal). */
-export function isIpLiteral(host: string): boolean {
+function isIpLiteral(host: string): boolean {
   return host.startsWith("[") || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 

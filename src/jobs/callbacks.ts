@@ -20,10 +20,10 @@ export const JOB_HEADER = "Durable-Dump-Job";
 export const NOTIFY_RETRY: BackoffPolicy = { baseMs: 15_000, maxMs: 3_600_000, attempts: 12 };
 
 /** How long one callback request may take before it counts as failed. */
-export const NOTIFY_TIMEOUT_MS = 10_000;
+const NOTIFY_TIMEOUT_MS = 10_000;
 
 /** Default of `toleranceSeconds` in {@link verifyCallbackSignature}: how far a signature's time may be from the receiver's clock. */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 
 /** What decides where callbacks may go: the engine options of that name, resolved. */
 export interface CallbackPolicy {
@@ -123,7 +123,7 @@ export async function verifyCallbackSignature(secret: string, body: string, head
   return valid;
 }
 
-/** A delivery that cannot succeed by trying again (the URL is no longer allowed). */
+/** A delivery that trying again cannot help: the engine's policy no longer allows the URL. */
 export class UndeliverableError extends Error {
   override readonly name = "UndeliverableError";
 }
@@ -135,7 +135,9 @@ export class UndeliverableError extends Error {
  */
 export async function postStatus(fetcher: typeof fetch, url: string, policy: CallbackPolicy, status: { id: string }, now: number): Promise<void> {
   const refused = refusedUrl(url, policy);
-  if (refused !== null || policy.callbackSecret === null) throw new UndeliverableError(refused ?? "no callbackSecret to sign the callback with");
+  if (refused !== null) throw new UndeliverableError(refused);
+  // Retried: a secret missing from one deployment may be back in the next.
+  if (policy.callbackSecret === null) throw new Error("no callbackSecret to sign the callback with");
   const body = JSON.stringify(status);
   const response = await fetcher(url, {
     method: "POST",

@@ -271,6 +271,10 @@ describe("createDumpHandler: per-table downloads and mounting", () => {
     const { bearerAuth, createDumpHandler } = await import("../src/index.js");
     expect(await bearerAuth("")(new Request("http://x", { headers: { authorization: "Bearer " } }))).toBe(false);
     expect(await bearerAuth(undefined)(new Request("http://x", { headers: { authorization: "Bearer x" } }))).toBe(false);
-    expect(() => createDumpHandler({ engine: {} as never, bucket: {} as never } as never)).toThrow(/authorize/);
+    const unused = () => Promise.reject(new Error("not called"));
+    const engine = { start: unused, status: unused, abort: unused, list: unused } as never;
+    const bucket = { head: unused, get: unused } as never;
+    expect(() => createDumpHandler({ engine, bucket } as never)).toThrow(/authorize/);
+    expect(() => createDumpHandler({ engine: {} as never, bucket, authorize: () => true })).toThrow(/engine/);
   });
 });

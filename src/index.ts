@@ -8,7 +8,7 @@ export type { JobEngineOptions } from "./jobs/engine-options.js";
 export type { DumpState, JobError, JobStatusBase, ListOptions, TickResult } from "./jobs/job-types.js";
 export type { DumpStorage } from "./persisted/storage.js";
 export { DUMP_ERROR_CODES, DumpError, type DumpErrorCode } from "./errors.js";
-export { SIGNATURE_HEADER, signCallbackBody, verifyCallbackSignature } from "./jobs/callbacks.js";
+export { SIGNATURE_HEADER, type VerifyCallbackOptions, signCallbackBody, verifyCallbackSignature } from "./jobs/callbacks.js";
 export { AlarmScheduler, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./alarms/scheduler.js";
 export type { DumpFormatter, FooterContext, FormatContext } from "./formats/formatter.js";
 export type { RowPiece, ValueEncoding } from "./sqlite/row-template.js";

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { jsonBody, seed, startExample, waitForJob, type ExampleRuntime } from "./example/harness.js";
 
@@ -21,10 +24,12 @@ describe("example Worker", () => {
     }
   });
 
-  test("the app's own routes need the token too", async () => {
-    const res = await rt.fetch("/acme/events", { ...jsonBody("POST", { kind: "login" }), auth: false });
-    expect(res.status).toBe(401);
-    await res.arrayBuffer();
+  test("the app's own routes need the tenant's token too", async () => {
+    for (const auth of [false, rt.tokenFor("other"), rt.tokenFor("acme").toUpperCase()]) {
+      const res = await rt.fetch("/acme/events", { ...jsonBody("POST", { kind: "login" }), auth });
+      expect(res.status).toBe(401);
+      await res.arrayBuffer();
+    }
     const bad = await rt.fetch("/acme/events", { method: "POST", body: "nope", headers: { "content-type": "application/json" } });
     expect(bad.status).toBe(400);
     await bad.arrayBuffer();
@@ -64,6 +69,75 @@ describe("example Worker", () => {
     expect(aText).not.toContain("beta-only");
     expect(bText).toContain("beta-only");
     expect(bText).not.toContain("alpha-secret");
+  });
+});
+
+describe("example Worker: nothing is created for strangers", () => {
+  let rt: ExampleRuntime;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dd-example-"));
+    rt = await startExample("example", { DUMP_TICK_BUDGET_MS: "100", CLEANUP_INTERVAL_MS: "100", EVENT_RETENTION_MS: "1000" }, "src", dir);
+  });
+  afterAll(async () => {
+    await rt?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** SQLite files of Durable Objects that came into being (metadata.sqlite is Miniflare's own). */
+  function objectFiles(): string[] {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const entry of readdirSync(d, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(join(d, entry.name));
+        else if (entry.name.endsWith(".sqlite") && entry.name !== "metadata.sqlite") files.push(entry.name);
+      }
+    };
+    walk(join(dir, "do"));
+    return files;
+  }
+
+  test("requests without the tenant's own token are refused by the Worker, before any object exists", async () => {
+    const answers: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const tenant = `stranger-${i}-${Math.random().toString(36).slice(2, 8)}`;
+      for (const auth of [false, "guess", rt.tokenFor("someone-else")]) {
+        for (const [method, path] of [
+          ["GET", `/${tenant}/dumps`],
+          ["POST", `/${tenant}/dumps`],
+          ["POST", `/${tenant}/events`],
+          ["GET", `/${tenant}/anything`],
+          ["DELETE", `/${tenant}`],
+        ] as const) {
+          const res = await rt.fetch(path, { method, auth, ...(method === "POST" ? jsonBody(method, {}) : {}) });
+          answers.push(`${method} ${path}: ${res.status} ${((await res.json()) as any).error?.code}`);
+        }
+      }
+    }
+    expect(objectFiles(), "no Durable Object was created").toEqual([]);
+    expect(answers.filter((a) => !a.endsWith(": 401 UNAUTHORIZED"))).toEqual([]);
+  });
+
+  test("a tenant's object stores nothing and arms no alarm until the tenant writes; the cleanup stops when no event is left", async () => {
+    expect(await rt.json("/fresh/dumps")).toEqual({ dumps: [], next: null });
+    const idle = await rt.json("/fresh/events");
+    expect(idle).toMatchObject({ events: 0, alarm: null, wakes: [] });
+
+    await rt.json("/fresh/events", { ...jsonBody("POST", { kind: "old", at: Date.now() - 60_000 }), expected: 201 });
+    const written = await rt.json("/fresh/events");
+    expect(written.events).toBe(1);
+    expect(written.wakes.map((w: { name: string }) => w.name)).toEqual(["cleanup"]);
+    expect(written.alarm).not.toBeNull();
+
+    // The event is past the 1 s retention: the cleanup deletes it, and with nothing left it is not scheduled again.
+    let state = written;
+    for (const deadline = Date.now() + 10_000; (state.events !== 0 || state.alarm !== null) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await rt.json("/fresh/events");
+    }
+    expect(state).toMatchObject({ events: 0, alarm: null, wakes: [] });
+    expect(state.cleanup.deleted).toBe(1);
   });
 });
 

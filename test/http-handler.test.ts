@@ -27,13 +27,19 @@ describe("createDumpHandler in workerd", () => {
   });
 
   test("401 without a token, with a wrong one, or with another scheme", async () => {
-    for (const init of [{ auth: false }, { auth: "wrong" }, { auth: rt.token + "x" }, { auth: rt.token.slice(0, -1) }]) {
+    for (const init of [
+      { auth: false },
+      { auth: "wrong" },
+      { auth: rt.tokenFor(T) + "x" },
+      { auth: rt.tokenFor(T).slice(0, -1) },
+      { auth: rt.tokenFor("other") },
+    ]) {
       const res = await rt.fetch(`/${T}/dumps`, init);
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
       expect(((await res.json()) as any).error.code).toBe("UNAUTHORIZED");
     }
-    const basic = await rt.fetch(`/${T}/dumps`, { auth: false, headers: { authorization: `Basic ${btoa("u:" + rt.token)}` } });
+    const basic = await rt.fetch(`/${T}/dumps`, { auth: false, headers: { authorization: `Basic ${btoa("u:" + rt.tokenFor(T))}` } });
     expect(basic.status).toBe(401);
     await basic.arrayBuffer();
     // Unauthenticated requests start nothing.
@@ -44,6 +50,9 @@ describe("createDumpHandler in workerd", () => {
     expect(list.dumps).toHaveLength(1);
   });
 
+  // Oversized bodies (413) are tested inside workerd (http-limits.test.ts): the handler answers
+  // before reading them, and Miniflare's local proxy may then reset the connection of a client
+  // still sending over 64 KiB.
   test("400 with a JSON error for bad bodies and refused options; nothing is started", async () => {
     const cases: [RequestInit, number, string][] = [
       [{ method: "POST", body: "{not json", headers: { "content-type": "application/json" } }, 400, "INVALID_JSON"],
@@ -53,7 +62,6 @@ describe("createDumpHandler in workerd", () => {
       [jsonBody("POST", { tables: ["nope"] }), 400, "UNKNOWN_TABLE"],
       [jsonBody("POST", { schema: false, data: false }), 400, "INVALID_OPTIONS"],
       [{ method: "POST", body: "format=sql", headers: { "content-type": "text/plain" } }, 415, "UNSUPPORTED_MEDIA_TYPE"],
-      [{ method: "POST", body: JSON.stringify({ tables: ["x".repeat(70_000)] }), headers: { "content-type": "application/json" } }, 413, "PAYLOAD_TOO_LARGE"],
     ];
     for (const [init, status, code] of cases) {
       const res = await rt.fetch(`/${T}/dumps`, init);
@@ -263,6 +271,10 @@ describe("createDumpHandler: per-table downloads and mounting", () => {
     const { bearerAuth, createDumpHandler } = await import("../src/index.js");
     expect(await bearerAuth("")(new Request("http://x", { headers: { authorization: "Bearer " } }))).toBe(false);
     expect(await bearerAuth(undefined)(new Request("http://x", { headers: { authorization: "Bearer x" } }))).toBe(false);
-    expect(() => createDumpHandler({ engine: {} as never, bucket: {} as never } as never)).toThrow(/authorize/);
+    const unused = () => Promise.reject(new Error("not called"));
+    const engine = { start: unused, status: unused, abort: unused, list: unused } as never;
+    const bucket = { head: unused, get: unused } as never;
+    expect(() => createDumpHandler({ engine, bucket } as never)).toThrow(/authorize/);
+    expect(() => createDumpHandler({ engine: {} as never, bucket, authorize: () => true })).toThrow(/engine/);
   });
 });

@@ -31,12 +31,14 @@ export class DemoTenant extends Tenant {
     return Response.json({ error: { code: "NOT_FOUND", message: url.pathname } }, { status: 404 });
   }
 
-  #seed({ step }: { step: number }): Response {
+  async #seed({ step }: { step: number }): Promise<Response> {
     const slice = SEED_PLAN[step];
     if (!Number.isInteger(step) || !slice)
       return Response.json({ error: { code: "INVALID_REQUEST", message: `step 0..${SEED_PLAN.length - 1}` } }, { status: 400 });
     const sql = this.ctx.storage.sql;
+    if (slice.table === "events") this.ensureEventsTable();
     for (const statement of slice.statements(Date.now())) sql.exec(statement).toArray();
+    if (slice.table === "events") await this.scheduleCleanup();
     return Response.json({ step, steps: SEED_PLAN.length, table: slice.table, rows: slice.rows, done: step === SEED_PLAN.length - 1 });
   }
 

@@ -4,7 +4,7 @@
 // million-row database through the Worker, exports it with real alarms, downloads the dump,
 // restores it into an independent SQLite and checks every table. Exits non-zero on any failure.
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,9 @@ import { pipeline } from "node:stream/promises";
 import { ENTRIES, buildWorker, startRuntime } from "./runtime.mjs";
 
 const TENANT = "acme";
-const TOKEN = randomBytes(24).toString("base64url");
+/** The Worker's TENANT_TOKEN_KEY; each tenant's token is derived from it (examples/worker/src/auth.ts). */
+const TOKEN_KEY = randomBytes(24).toString("base64url");
+const tokenFor = (tenant) => createHmac("sha256", TOKEN_KEY).update(tenant).digest("hex");
 const TTY = Boolean(process.stdout.isTTY);
 const c = (code) => (s) => (TTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 const bold = c("1"),
@@ -59,7 +61,7 @@ const fmt = {
 async function api(method, path, body, headers = {}) {
   const res = await mf.dispatchFetch(`http://demo.local/${TENANT}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: { authorization: `Bearer ${tokenFor(TENANT)}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return res;
@@ -85,12 +87,14 @@ async function main() {
     scriptPath: script,
     className: "DemoTenant",
     persistDir: join(work, "state"),
-    bindings: { DUMPS_TOKEN: TOKEN, CLEANUP_INTERVAL_MS: "5000", DUMP_TICK_BUDGET_MS: "2000" },
+    bindings: { TENANT_TOKEN_KEY: TOKEN_KEY, CLEANUP_INTERVAL_MS: "5000", DUMP_TICK_BUDGET_MS: "2000" },
   });
-  const unauth = await mf.dispatchFetch(`http://demo.local/${TENANT}/dumps`);
-  if (unauth.status !== 401) throw new Error(`expected 401 without a token, got ${unauth.status}`);
-  await unauth.arrayBuffer();
-  console.log(`  ${green("✓")} runtime up; GET /${TENANT}/dumps without the token → 401`);
+  for (const authorization of [undefined, `Bearer ${tokenFor("globex")}`]) {
+    const unauth = await mf.dispatchFetch(`http://demo.local/${TENANT}/dumps`, { headers: authorization ? { authorization } : {} });
+    if (unauth.status !== 401) throw new Error(`expected 401 without ${TENANT}'s token, got ${unauth.status}`);
+    await unauth.arrayBuffer();
+  }
+  console.log(`  ${green("✓")} runtime up; GET /${TENANT}/dumps without ${TENANT}'s token (none, or another tenant's) → 401`);
 
   step("Seeding a shop database inside the Durable Object (recursive CTEs, in slices)");
   const seedStart = performance.now();

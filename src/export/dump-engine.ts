@@ -80,7 +80,7 @@ export class DumpEngine {
     const resolved = resolveStartOptions(options, this.#options.formatters);
     const formatter = this.#jobs.formatter(resolved.format);
     const url = (options as StartOptions | undefined)?.callbackUrl;
-    const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options.allowInsecureCallbacks, this.#options.callbackSecret !== null);
+    const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options);
     const tables = planTables(this.#sql, resolved.tables, resolved.exclude);
     const record = await this.#queue.add(async (id, createdAt) => {
       const record: DumpRecord = {

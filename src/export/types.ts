@@ -32,9 +32,11 @@ export interface StartOptions {
   gzip?: boolean;
   /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
-   * with HMAC-SHA256 of the body under the engine's `callbackSecret` in the header
-   * `Durable-Dump-Signature: sha256=<hex>`. Delivered by a later tick, retried with backoff; never
-   * delays or fails the export. `https:` only unless the engine sets `allowInsecureCallbacks`.
+   * under the engine's `callbackSecret` with the time it was sent, in the header
+   * `Durable-Dump-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (check it with
+   * `verifyCallbackSignature`). Delivered by a later tick, retried with backoff; never delays or
+   * fails the export. `https:` only unless the engine sets `allowInsecureCallbacks`; IP-literal
+   * hosts only when listed in the engine's `callbackHosts`. Stored in plain text with the job.
    */
   callbackUrl?: string;
 }

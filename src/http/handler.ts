@@ -1,6 +1,8 @@
 import { DumpError, type DumpErrorCode } from "../errors.js";
 import type { DumpEngine } from "../export/dump-engine.js";
 import type { DumpOutput, DumpStatus, StartOptions } from "../export/types.js";
+import { integerIn } from "../jobs/engine-options.js";
+import { BODY_LIMIT, readJsonBody } from "./body.js";
 import { serveObject } from "./download.js";
 
 /** The engine methods the HTTP routes call; a {@link DumpEngine} satisfies it. */
@@ -13,14 +15,18 @@ export interface DumpHandlerOptions {
   /** The bucket the engine writes to; downloads are read from it. */
   bucket: R2Bucket;
   /**
-   * Decides whether a request may use the routes; `false` answers 401. Called once per request
+   * Decides whether a request may use the routes: only `true` (or a promise of `true`) lets it
+   * through; anything else (`false`, a string, a `Response`) answers 401. Called once per request
    * that targets the routes, before anything else is read. Required on purpose: pass
    * {@link bearerAuth}, your own check, or `() => true` when an outer layer already authenticated.
    */
   authorize: (request: Request) => boolean | Promise<boolean>;
   /** Path the routes are mounted under, e.g. `"/admin"` for `/admin/dumps`. Default `""`. */
   basePath?: string;
-  /** Largest accepted `POST /dumps` body in bytes. Default 65,536. */
+  /**
+   * Largest accepted `POST /dumps` body in bytes, counted as they arrive (a body without
+   * `Content-Length` is read only up to this). Default 65,536; an integer from 0 to 1,048,576.
+   */
   maxBodyBytes?: number;
 }
 
@@ -37,6 +43,10 @@ export type DumpHttpErrorCode =
   | "RANGE_NOT_SATISFIABLE"
   | "OUTPUT_MISSING"
   | "OUTPUT_CHANGED";
+
+/** Page size of `GET /dumps`: the default and the largest, as `engine.list()` takes them. */
+const LIST_DEFAULT = 100;
+const LIST_MAX = 1_000;
 
 /** HTTP status of each DumpError code the routes can meet; the rest are server errors. */
 const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
@@ -59,15 +69,16 @@ const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
  * | route | answer |
  * |---|---|
  * | `POST {base}/dumps` | body: {@link StartOptions} as JSON (may be empty). 202, the job's {@link DumpStatus}, `Location` of the job |
- * | `GET {base}/dumps` | 200 `{ dumps: DumpStatus[] }`, oldest first |
+ * | `GET {base}/dumps?limit=&after=` | 200 `{ dumps: DumpStatus[], next }`, oldest first: at most `limit` jobs (default 100, at most 1,000) created after the job `after`; `next` is the `after` of the next page, null on the last |
  * | `GET {base}/dumps/:id` | 200 DumpStatus; 404 for an unknown id |
  * | `DELETE {base}/dumps/:id` | aborts a queued or running job; 200 DumpStatus (a finished job is left as is) |
  * | `GET`/`HEAD {base}/dumps/:id/download` | streams the completed object: `Content-Type`, `Content-Disposition`, `ETag`, `Range` (206, 416), `If-None-Match` (304); 409 until the job completed |
  * | `GET {base}/dumps/:id/download?table=T` | formats with one object per table: that table's object. Without `table`, 300 with `{ outputs: [{ table, bytes, href }] }` |
  *
- * Errors are JSON `{ error: { code, message } }`: 400 for a bad body or refused options (the
- * {@link DumpError} code, e.g. `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`), 401 when
- * `authorize` says no, 404 for unknown paths and jobs, 405 (with `Allow`) for other methods.
+ * Errors are JSON `{ error: { code, message } }`: 400 for a bad body, query or refused options (the
+ * {@link DumpError} code, e.g. `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`), 401 unless
+ * `authorize` says `true`, 404 for unknown paths and jobs, 405 (with `Allow`) for other methods,
+ * 413 for a body over `maxBodyBytes`, 415 for a body that is not JSON.
  * Other errors (storage, R2) are thrown to the caller, so that the host logs them its own way.
  *
  * @example
@@ -79,23 +90,32 @@ const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
  * }
  */
 export function createDumpHandler(options: DumpHandlerOptions): (request: Request) => Promise<Response> {
-  const base = (options.basePath ?? "").replace(/\/+$/, "");
-  if (base !== "" && !base.startsWith("/"))
-    throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(options.basePath)} must start with "/", e.g. "/admin".`);
+  if (typeof options !== "object" || options === null) throw new DumpError("INVALID_OPTIONS", "createDumpHandler takes { engine, bucket, authorize }.");
+  const { engine, bucket, basePath = "" } = options;
+  if (typeof engine !== "object" || engine === null || (["start", "status", "abort", "list"] as const).some((m) => typeof engine[m] !== "function")) {
+    throw new DumpError("INVALID_OPTIONS", "createDumpHandler needs engine: the DumpEngine of this object.");
+  }
+  if (typeof bucket !== "object" || bucket === null || typeof bucket.head !== "function" || typeof bucket.get !== "function") {
+    throw new DumpError("INVALID_OPTIONS", "createDumpHandler needs bucket: the R2Bucket the engine writes to.");
+  }
+  const base = typeof basePath === "string" ? basePath.replace(/\/+$/, "") : null;
+  if (base === null || (base !== "" && !base.startsWith("/")))
+    throw new DumpError("INVALID_OPTIONS", `basePath ${JSON.stringify(basePath)} must be a path that starts with "/", e.g. "/admin".`);
   if (typeof options.authorize !== "function") {
     throw new DumpError(
       "INVALID_OPTIONS",
       "createDumpHandler needs authorize: pass bearerAuth(secret), your own check, or () => true behind another auth layer.",
     );
   }
-  const maxBodyBytes = options.maxBodyBytes ?? 65_536;
+  const maxBodyBytes = integerIn("maxBodyBytes", options.maxBodyBytes, BODY_LIMIT);
   const collection = `${base}/dumps`;
 
   return async (request) => {
     const url = new URL(request.url);
     const rest = url.pathname === collection ? "" : url.pathname.startsWith(collection + "/") ? url.pathname.slice(collection.length + 1) : null;
     if (rest === null) return error(404, "NOT_FOUND", `No route for ${url.pathname}; the dump routes live under ${collection}.`);
-    if (!(await options.authorize(request))) {
+    // Only `true` authorizes: a hook that returns a Response or the string "false" by mistake must not open the routes.
+    if ((await options.authorize(request)) !== true) {
       return error(401, "UNAUTHORIZED", "Missing or wrong credentials.", { "www-authenticate": 'Bearer realm="durable-dump"' });
     }
     const segments = rest === "" ? [] : rest.split("/");
@@ -104,7 +124,7 @@ export function createDumpHandler(options: DumpHandlerOptions): (request: Reques
     try {
       if (segments.length === 0) {
         if (method === "POST") return await start(request, collection, options.engine, maxBodyBytes);
-        if (method === "GET" || method === "HEAD") return json({ dumps: await options.engine.list() });
+        if (method === "GET" || method === "HEAD") return await list(url, options.engine);
         return notAllowed("GET, HEAD, POST");
       }
       if (id === undefined || id === null || id === "" || segments.length > 2 || (segments.length === 2 && segments[1] !== "download")) {
@@ -129,23 +149,29 @@ async function start(request: Request, collection: string, engine: DumpHttpEngin
   if (type !== null && !/^application\/(.+\+)?json\b/i.test(type)) {
     return error(415, "UNSUPPORTED_MEDIA_TYPE", `Send the options as application/json, not ${type}.`);
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBodyBytes) return error(413, "PAYLOAD_TOO_LARGE", `The body may hold at most ${maxBodyBytes} bytes.`);
-  const text = await request.text();
-  if (text.length > maxBodyBytes) return error(413, "PAYLOAD_TOO_LARGE", `The body may hold at most ${maxBodyBytes} bytes.`);
-  let body: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      return error(400, "INVALID_JSON", `The body is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const read = await readJsonBody(request, maxBodyBytes);
+  if (!read.ok) return read.reason === "too-large" ? error(413, "PAYLOAD_TOO_LARGE", read.message) : error(400, "INVALID_JSON", read.message);
+  const body = read.value;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return error(400, "INVALID_OPTIONS", 'The body must be a JSON object of start options, e.g. {"format":"sql"}.');
   }
   const status = await engine.start(body as StartOptions);
   return json(status, 202, { location: `${collection}/${encodeURIComponent(status.id)}` });
+}
+
+/** A page of jobs: `?limit=` (1 to 1,000, default 100) jobs created after `?after=`, and the cursor of the next page. */
+async function list(url: URL, engine: DumpHttpEngine): Promise<Response> {
+  const param = url.searchParams.get("limit");
+  const limit = param === null ? LIST_DEFAULT : /^\d{1,4}$/.test(param) ? Number(param) : Number.NaN;
+  if (!(limit >= 1 && limit <= LIST_MAX)) {
+    return error(400, "INVALID_REQUEST", `limit must be an integer from 1 to ${LIST_MAX}; got ${JSON.stringify(param)}.`);
+  }
+  const after = url.searchParams.get("after") ?? undefined;
+  const dumps = await engine.list({ limit, after });
+  const last = dumps[dumps.length - 1];
+  // A full page may be the last one: look one job further before handing out a cursor.
+  const more = last !== undefined && dumps.length === limit && (await engine.list({ limit: 1, after: last.id })).length > 0;
+  return json({ dumps, next: more ? last.id : null });
 }
 
 async function download(request: Request, url: URL, href: string, options: DumpHandlerOptions, id: string): Promise<Response> {

@@ -2,6 +2,7 @@
 import type { AlarmScheduler } from "../alarms/scheduler.js";
 import { DumpError } from "../errors.js";
 import type { DumpStorage } from "../persisted/storage.js";
+import { type CallbackHostRule, resolveCallbackHosts } from "./callback-hosts.js";
 
 /** Options shared by the engines' constructors. `S` is the engine's job status. */
 export interface JobEngineOptions<S> {
@@ -28,10 +29,17 @@ export interface JobEngineOptions<S> {
   retentionMs?: number;
   /** At most this many ended jobs are remembered; the oldest beyond it are purged first. Default 100; 1 to 1,000. */
   maxRetainedJobs?: number;
-  /** Secret that signs callback bodies; required to use `callbackUrl`. */
+  /** Secret that signs callback bodies (with a timestamp, see `verifyCallbackSignature`); required to use `callbackUrl`. */
   callbackSecret?: string;
   /** Accept `http:` callback URLs (local development). Default false. */
   allowInsecureCallbacks?: boolean;
+  /**
+   * Hosts callbacks may go to: exact names (`hooks.example.com`), wildcards for every subdomain
+   * (`*.example.com`, not `example.com` itself) and IP literals (`10.0.0.7`, `[::1]`). Default: any
+   * host name, but no IP literal (an IP literal is allowed only when listed exactly). Checked by
+   * `start` and again before every delivery.
+   */
+  callbackHosts?: string[];
   /**
    * Called with the final status of every job that completes or fails, from a later tick than the
    * one that ended it. If it throws it is called again with backoff, like a callback URL.
@@ -63,6 +71,7 @@ export interface ResolvedJobOptions<S> {
   random: () => number;
   callbackSecret: string | null;
   allowInsecureCallbacks: boolean;
+  callbackHosts: CallbackHostRule[] | null;
   onComplete: ((status: S) => unknown) | null;
   fetch: typeof fetch | null;
 }
@@ -121,6 +130,7 @@ export function resolveJobOptions<S>(options: JobEngineOptions<S>, engine: strin
     random: optionalFunction<() => number>("options.random", options.random, "a function returning a number in [0, 1)") ?? Math.random,
     callbackSecret: callbackSecret ?? null,
     allowInsecureCallbacks: allowInsecureCallbacks ?? false,
+    callbackHosts: resolveCallbackHosts(options.callbackHosts),
     onComplete: optionalFunction<(status: S) => unknown>("onComplete", options.onComplete, "a function taking the job's final status"),
     fetch: optionalFunction<typeof fetch>("fetch", options.fetch, "a function like the global fetch"),
   };

@@ -91,7 +91,7 @@ export class JobQueue<R extends JobRecordBase, S> {
   /** A page of the jobs still remembered, oldest first; purges ended jobs past their retention on the way. */
   async list(options: ListOptions = {}): Promise<S[]> {
     const { limit, after } = checkList(options);
-    const jobs = await this.#housekeep(await this.#store.index(), this.#options.now(), false);
+    const jobs = await this.#housekeep(await this.#store.index(), this.#options.now(), null);
     // Ids begin with their creation time, so they sort as the jobs do.
     const page = jobs.filter((j) => after === undefined || j.id > after).slice(0, limit);
     const statuses: S[] = [];
@@ -145,8 +145,9 @@ export class JobQueue<R extends JobRecordBase, S> {
   }
 
   async #tick(): Promise<TickResult> {
+    // Deliveries start only within the first tickBudgetMs of a tick; the job's own work gets its full budget after them.
+    const jobs = await this.#housekeep(await this.#store.index(), this.#options.now(), this.#options.now() + this.#options.tickBudgetMs);
     const now = this.#options.now();
-    const jobs = await this.#housekeep(await this.#store.index(), now, true);
     const active = jobs.filter((j) => isActive(j.state));
     const job = active[0];
     if (!job) {
@@ -263,16 +264,17 @@ export class JobQueue<R extends JobRecordBase, S> {
   }
 
   /**
-   * Finishes cleanups a crash interrupted, delivers notifications that are due (when `deliver`),
-   * and purges ended jobs past their retention or beyond `maxRetainedJobs` (oldest first; never
-   * one whose notification is still pending). Reads a record only when there is something to do.
-   * Returns the jobs left.
+   * Finishes cleanups a crash interrupted, delivers notifications that are due (starting
+   * deliveries until `deliverUntil`; none when null: the rest wait for the next tick, which comes
+   * at once), and purges ended jobs past their retention or beyond `maxRetainedJobs` (oldest
+   * first; never one whose notification is still pending). Reads a record only when there is
+   * something to do. Returns the jobs left.
    */
-  async #housekeep(jobs: IndexedJob[], now: number, deliver: boolean): Promise<IndexedJob[]> {
+  async #housekeep(jobs: IndexedJob[], now: number, deliverUntil: number | null): Promise<IndexedJob[]> {
     let ended = jobs.filter((j) => !isActive(j.state)).length;
     const kept: IndexedJob[] = [];
     for (const job of jobs) {
-      const due = deliver && job.notifyAt !== null && job.notifyAt <= now;
+      const due = deliverUntil !== null && job.notifyAt !== null && job.notifyAt <= now && this.#options.now() < deliverUntil;
       const expired = job.finishedAt !== null && now - job.finishedAt >= this.#options.retentionMs;
       const purge = !isActive(job.state) && (expired || ended > this.#options.maxRetainedJobs) && job.notifyAt === null && !job.cleanup;
       if (isActive(job.state) || (!job.cleanup && !due && !purge)) {
@@ -291,7 +293,7 @@ export class JobQueue<R extends JobRecordBase, S> {
       }
       if (record.cleanup) await this.#release(record);
       if (due) {
-        await this.#options.notifier.deliver(record, (await this.#kind.status(record)) as S & { id: string }, now);
+        await this.#options.notifier.deliver(record, (await this.#kind.status(record)) as S & { id: string }, this.#options.now());
         await this.#store.save(record);
       }
       if (purge) {

@@ -1,10 +1,9 @@
-import type { NotifyRecord, JobRecordBase } from "../persisted/job-record.js";
-import { NOTIFY_RETRY, postStatus } from "./callbacks.js";
+import type { JobRecordBase, NotifyRecord } from "../persisted/job-record.js";
+import { type CallbackPolicy, NOTIFY_RETRY, UndeliverableError, postStatus } from "./callbacks.js";
 import { backoffMs } from "./retry.js";
 
-/** Where finished jobs are announced: the engine's callback secret, hook and fetch. */
-export interface NotifierOptions<S> {
-  callbackSecret: string | null;
+/** Where finished jobs are announced: the engine's callback policy, hook and fetch. */
+export interface NotifierOptions<S> extends CallbackPolicy {
   onComplete: ((status: S) => unknown) | null;
   fetch: typeof fetch | null;
   random: () => number;
@@ -31,8 +30,8 @@ export class CompletionNotifier<S extends { id: string }> {
 
   /**
    * One delivery attempt of the job's final `status`: POSTs it signed and calls the hook; what
-   * failed is tried again later, until the policy's attempts are spent. Never throws for a
-   * failed delivery.
+   * failed is tried again later, until the policy's attempts are spent. A URL the engine's
+   * policy no longer allows is given up at once. Never throws for a failed delivery.
    */
   async deliver(record: JobRecordBase, status: S, now: number): Promise<void> {
     const notify = record.notify;
@@ -40,10 +39,10 @@ export class CompletionNotifier<S extends { id: string }> {
     const left: NotifyRecord["pending"] = [];
     for (const target of notify.pending) {
       try {
-        if (target === "url") await this.#post(record, status);
+        if (target === "url") await this.#post(record, status, now);
         else await this.#options.onComplete?.(status);
       } catch (error) {
-        left.push(target);
+        if (!(error instanceof UndeliverableError)) left.push(target);
         notify.lastError = `${target}: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
@@ -52,9 +51,8 @@ export class CompletionNotifier<S extends { id: string }> {
     notify.nextAt = now + backoffMs(NOTIFY_RETRY, notify.attempts, this.#options.random);
   }
 
-  async #post(record: JobRecordBase, status: S): Promise<void> {
-    const secret = this.#options.callbackSecret;
-    if (!record.callbackUrl || secret === null) throw new Error("no callbackSecret to sign the callback with");
-    await postStatus(this.#options.fetch ?? ((input, init) => fetch(input, init)), record.callbackUrl, secret, status);
+  async #post(record: JobRecordBase, status: S, now: number): Promise<void> {
+    if (!record.callbackUrl) return;
+    await postStatus(this.#options.fetch ?? ((input, init) => fetch(input, init)), record.callbackUrl, this.#options, status, now);
   }
 }

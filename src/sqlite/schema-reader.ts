@@ -1,6 +1,7 @@
 import { DumpError } from "../errors.js";
 import { quoteIdentifier } from "../util/sql-text.js";
 import type { ColumnInfo, SchemaObject, TableInfo } from "./schema-types.js";
+import { identifiersIn } from "./sql-identifiers.js";
 
 /** Names the engine never exports: SQLite's own tables and the platform's `_cf_*` tables (which hold the engine's state). */
 export function isReservedTable(name: string): boolean {
@@ -104,7 +105,7 @@ export class SchemaReader {
     const views = new Set<string>();
     for (const row of rows) {
       if (row.type !== "view" || isReservedTable(row.name)) continue;
-      if (mentionedNames(row.sql).some((n) => missing.has(n))) missing.add(row.name.toLowerCase());
+      if (identifiersIn(row.sql).some((n) => missing.has(n))) missing.add(row.name.toLowerCase());
       else views.add(row.name);
     }
     const byType: Record<SchemaObject["type"], SchemaObject[]> = { view: [], index: [], trigger: [] };
@@ -147,16 +148,6 @@ function hiddenRowidName(table: string, columns: ColumnInfo[]): string {
     );
   }
   return free;
-}
-
-/** Every identifier-like token of a statement (bare, "quoted", [bracketed] or `backticked`), lower-cased. */
-function mentionedNames(statement: string): string[] {
-  const names: string[] = [];
-  for (const m of statement.matchAll(/"((?:[^"]|"")*)"|\[([^\]]*)\]|`((?:[^`]|``)*)`|'(?:[^']|'')*'|([A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)/g)) {
-    const name = m[1]?.replaceAll('""', '"') ?? m[2] ?? m[3]?.replaceAll("``", "`") ?? m[4];
-    if (name !== undefined) names.push(name.toLowerCase());
-  }
-  return names;
 }
 
 /** Module name of a CREATE VIRTUAL TABLE statement, lower-cased. */

@@ -1,13 +1,18 @@
 import type { Miniflare } from "miniflare";
+import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { ENTRIES, ROOT, buildWorker, startRuntime } from "../../examples/demo/runtime.mjs";
 import { SEED_PLAN } from "../../examples/demo/seed-plan.js";
 
-/** The example Worker running in Miniflare, with a client that adds the bearer token. */
+/** The example Worker running in Miniflare, with a client that adds the tenant's bearer token. */
 export interface ExampleRuntime {
   mf: Miniflare;
-  token: string;
-  /** Fetches `path` (e.g. `/acme/dumps`) with `Authorization: Bearer <token>` unless `auth` is false or a string. */
+  /** The token of `tenant`, as the example derives it from its TENANT_TOKEN_KEY (examples/worker/src/auth.ts). */
+  tokenFor(tenant: string): string;
+  /**
+   * Fetches `path` (e.g. `/acme/dumps`) with `Authorization: Bearer <token>`: the token of the
+   * path's tenant, unless `auth` is false (none) or a string (that token).
+   */
   fetch(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>;
   /** Fetches and parses JSON, failing on any status other than `expected`. */
   json<T = any>(path: string, init?: RequestInit & { auth?: boolean | string; expected?: number }): Promise<T>;
@@ -17,29 +22,33 @@ export interface ExampleRuntime {
 /**
  * Builds and starts the example Worker: `variant: "example"` is exactly what users deploy,
  * `"demo"` adds the demo's seeding and checksum routes (`/_demo/seed`, `/_demo/checksum`).
- * `library: "dist"` builds it against the package as npm ships it (`npm run build` first).
+ * `library: "dist"` builds it against the package as npm ships it (`npm run build` first). With
+ * `persistDir`, objects and R2 live on disk there.
  */
 export async function startExample(
   variant: "example" | "demo",
   bindings: Record<string, string> = {},
   library: "src" | "dist" = "src",
+  persistDir?: string,
 ): Promise<ExampleRuntime> {
   const script = await buildWorker(ENTRIES[variant], join(ROOT, "test", ".tmp", `example-${variant}-${library}.js`), library);
-  const token = "test-token-" + Math.random().toString(36).slice(2);
+  const key = "test-key-" + Math.random().toString(36).slice(2);
+  const tokenFor = (tenant: string) => createHmac("sha256", key).update(tenant).digest("hex");
   const mf = (await startRuntime({
     scriptPath: script,
     className: variant === "demo" ? "DemoTenant" : "Tenant",
-    bindings: { DUMPS_TOKEN: token, ...bindings },
+    bindings: { TENANT_TOKEN_KEY: key, ...bindings },
+    ...(persistDir ? { persistDir } : {}),
   })) as Miniflare;
   const doFetch = (path: string, init: RequestInit & { auth?: boolean | string } = {}) => {
     const { auth = true, ...rest } = init;
     const headers = new Headers(rest.headers as HeadersInit | undefined);
-    if (auth !== false) headers.set("authorization", `Bearer ${auth === true ? token : auth}`);
+    if (auth !== false) headers.set("authorization", `Bearer ${auth === true ? tokenFor(path.split("/")[1] ?? "") : auth}`);
     return mf.dispatchFetch(`http://example.test${path}`, { ...rest, headers } as never) as unknown as Promise<Response>;
   };
   return {
     mf,
-    token,
+    tokenFor,
     fetch: doFetch,
     async json(path, init = {}) {
       const { expected = 200, ...rest } = init;

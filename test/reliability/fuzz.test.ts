@@ -17,6 +17,25 @@ const tableName = fc.oneof(
 );
 const junk = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 8 }), fc.object({ maxDepth: 1 }));
 
+const callbackUrl = fc.oneof(
+  fc.constantFrom(
+    "https://hooks.example.com/x",
+    "https://hooks.example.com:8443/p?q=1",
+    "http://hooks.example.com/x",
+    "https://127.0.0.1/",
+    "https://0x7f.1/",
+    "https://[::1]/",
+    "https://[::ffff:127.0.0.1]/",
+    "https://2130706433/",
+    "https://169.254.169.254/latest",
+    "ftp://x.example.com/",
+    "https://u:p@x.example.com/",
+    "javascript:alert(1)",
+    "https://x.example.com/" + "a".repeat(2100),
+  ),
+  fc.webUrl({ withQueryParameters: true }),
+);
+
 const startOptions = fc.oneof(
   fc.record(
     {
@@ -26,6 +45,7 @@ const startOptions = fc.oneof(
       schema: fc.oneof(fc.boolean(), junk),
       data: fc.oneof(fc.boolean(), junk),
       gzip: fc.oneof(fc.boolean(), junk),
+      callbackUrl: fc.oneof(callbackUrl, junk),
       bogus: junk,
     },
     { requiredKeys: [] },
@@ -51,6 +71,21 @@ const engineOptions = fc.record(
     keyPrefix,
     maxQueuedJobs: intOption,
     retentionMs: intOption,
+    maxRetainedJobs: intOption,
+    callbackSecret: fc.oneof(fc.string({ maxLength: 20 }), fc.constant("s".repeat(1025)), junk),
+    allowInsecureCallbacks: fc.oneof(fc.boolean(), junk),
+    callbackHosts: fc.oneof(
+      fc.array(
+        fc.oneof(
+          fc.constantFrom("hooks.example.com", "*.example.com", "10.0.0.1", "[::1]", "*.", "*", "x:1", "https://x", "", "a/b", "*.1.2.3.4"),
+          fc.domain(),
+        ),
+        {
+          maxLength: 3,
+        },
+      ),
+      junk,
+    ),
     formatters: fc.oneof(junk, fc.dictionary(fc.string({ maxLength: 6 }), junk, { maxKeys: 2 })),
     now: junk,
     scheduler: junk,
@@ -70,7 +105,7 @@ describe("bad input is refused with typed errors and leaves no trace", () => {
   beforeAll(async () => {
     h = await createRelHarness();
     obj = h.object();
-    await obj.config({ tickBudgetMs: 100, maxQueuedJobs: 1000 });
+    await obj.config({ tickBudgetMs: 100, maxQueuedJobs: 1000, callbackSecret: "fuzz-secret" });
     await obj.seed(20, 100);
   });
   afterAll(async () => {
@@ -94,12 +129,38 @@ describe("bad input is refused with typed errors and leaves no trace", () => {
           expect(a.result!.state).toBe("queued");
           const tables = (options as { tables?: unknown })?.tables;
           if (Array.isArray(tables)) for (const t of tables) expect(["big", "small"]).toContain(t);
+          // A callback goes over https to a host name: never to an IP literal, whatever its spelling.
+          const url = (options as { callbackUrl?: unknown })?.callbackUrl;
+          if (url !== undefined) {
+            const { protocol, hostname } = new URL(url as string);
+            expect(protocol).toBe("https:");
+            expect(hostname, url as string).not.toMatch(/^\[|^[\d.]+$/);
+          }
           await obj.abort(a.result!.id);
         }
       }),
       { numRuns: RUNS, seed: 20261125 },
     );
     expect(accepted, "some generated options are valid").toBeGreaterThan(0);
+  });
+
+  test("start() with a callback URL: https to a host name, or refused", async () => {
+    await fc.assert(
+      fc.asyncProperty(callbackUrl, async (url) => {
+        const before = await obj.keys();
+        const a = await obj.call<{ id: string }>("start", { format: "csv", callbackUrl: url });
+        if (a.error) {
+          expect(a.error.code, a.error.message).toBe("INVALID_OPTIONS");
+          expect(await obj.keys(), "nothing persisted").toEqual(before);
+          return;
+        }
+        const { protocol, hostname } = new URL(url);
+        expect(protocol, url).toBe("https:");
+        expect(hostname, url).not.toMatch(/^\[|^[\d.]+$/);
+        await obj.abort(a.result!.id);
+      }),
+      { numRuns: RUNS, seed: 20261203 },
+    );
   });
 
   test("engine options", async () => {
@@ -117,6 +178,15 @@ describe("bad input is refused with typed errors and leaves no trace", () => {
         expect(inRange(o.tickBudgetMs, 100, 600_000)).toBe(true);
         expect(inRange(o.partSize, 5 * 2 ** 20, 64 * 2 ** 20)).toBe(true);
         expect(inRange(o.maxQueuedJobs, 1, 1_000)).toBe(true);
+        expect(inRange(o.maxRetainedJobs, 1, 1_000)).toBe(true);
+        expect(o.callbackSecret === undefined || (typeof o.callbackSecret === "string" && o.callbackSecret.length > 0 && o.callbackSecret.length <= 1024)).toBe(
+          true,
+        );
+        expect(o.allowInsecureCallbacks === undefined || typeof o.allowInsecureCallbacks === "boolean").toBe(true);
+        const hosts = o.callbackHosts;
+        expect(
+          hosts === undefined || (Array.isArray(hosts) && hosts.every((h) => typeof h === "string" && h !== "" && !/[/:]/.test(h.replace(/^\[.*\]$/, "")))),
+        ).toBe(true);
         expect(o.keyPrefix === undefined || (typeof o.keyPrefix === "string" && !badPrefix(o.keyPrefix))).toBe(true);
       }),
       { numRuns: RUNS * 2, seed: 20261125 },

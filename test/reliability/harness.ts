@@ -67,6 +67,11 @@ export class RelObject {
     return (await res.json()) as Answer<T>;
   }
 
+  /** A request to the object's HTTP routes: `createDumpHandler` mounted at `/http` (configure it with `config({ http })`). */
+  http(path: string, init?: RequestInit): Promise<Response> {
+    return this.mf.dispatchFetch(`http://host/${encodeURIComponent(this.name)}/http${path}`, init as never) as unknown as Promise<Response>;
+  }
+
   /** Calls a route and returns its result, throwing on an error answer. */
   async ok<T>(route: string, body?: unknown): Promise<T> {
     const a = await this.call<T>(route, body);
@@ -98,11 +103,15 @@ export class RelObject {
   delete(id: unknown) {
     return this.call<boolean>("delete", { id });
   }
-  list() {
-    return this.ok<DumpStatus[]>("list");
+  list(options?: { limit?: number; after?: string }) {
+    return this.ok<DumpStatus[]>("list", options);
   }
   io() {
-    return this.ok<{ log: string[]; writes: Record<string, number> }>("io");
+    return this.ok<{ log: string[]; writes: Record<string, number>; reads: string[] }>("io");
+  }
+  /** Bytes of every value the engine stores, by key. */
+  valueSizes() {
+    return this.ok<Record<string, number>>("value-sizes");
   }
   keys(prefix = "") {
     return this.ok<string[]>(`keys`, { prefix });

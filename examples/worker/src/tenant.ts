@@ -1,12 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
-import { DumpEngine, bearerAuth, createDumpHandler } from "durable-dump";
+import { DumpEngine, createDumpHandler } from "durable-dump";
+import { type AuthEnv, authorizeTenant } from "./auth.js";
 import { CLEANUP_WAKE, EventsCleanup } from "./housekeeping.js";
 
-export interface Env {
+export interface Env extends AuthEnv {
   TENANTS: DurableObjectNamespace<Tenant>;
   DUMPS: R2Bucket;
-  /** Bearer token of the API (a secret). Without it every request gets 401. */
-  DUMPS_TOKEN?: string;
   /** Interval of the `events` cleanup in ms. Default 600,000. */
   CLEANUP_INTERVAL_MS?: string;
   /** Age in ms past which events are purged. Default 30 days. */
@@ -20,18 +19,22 @@ export interface Env {
  * app writes and a periodic cleanup trims); `dumps` exports that database to R2 under a prefix
  * of its own, so no tenant can reach another's dumps.
  *
- * Routes (all under `/<tenant>`, bearer token required):
+ * Nothing is stored and no alarm is armed until the tenant writes: the `events` table is created
+ * by the first event, the cleanup is scheduled when events are written and stops when none are
+ * left, and the engine stores a job (and arms the alarm) only when an export starts.
+ *
+ * Routes (all under `/<tenant>`, the tenant's bearer token required, see auth.ts):
  * - `POST /events` `{ kind, payload? }` records an event; `GET /events` counts them and shows the cleanup's stats.
  * - `/dumps...`: the routes of durable-dump's `createDumpHandler`.
  */
 export class Tenant extends DurableObject<Env> {
   readonly dumps: DumpEngine;
-  protected readonly authorize: (request: Request) => Promise<boolean>;
   readonly #cleanup: EventsCleanup;
   #http: ((request: Request) => Promise<Response>) | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Constructing the engine reads and writes nothing.
     this.dumps = new DumpEngine({
       sql: ctx.storage.sql,
       bucket: env.DUMPS,
@@ -39,45 +42,62 @@ export class Tenant extends DurableObject<Env> {
       keyPrefix: `tenants/${ctx.id.toString()}/`,
       ...(env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {}),
     });
-    this.authorize = bearerAuth(env.DUMPS_TOKEN);
     this.#cleanup = new EventsCleanup(ctx.storage, Number(env.CLEANUP_INTERVAL_MS ?? 600_000), Number(env.EVENT_RETENTION_MS ?? 30 * 86_400_000));
-    void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(
-        `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT);
-         CREATE INDEX IF NOT EXISTS events_at ON events (at);`,
-      );
-      // The cleanup is a named wake-up in the engine's scheduler, persisted in storage. The first
-      // start schedules it; later starts keep the time already stored (only ever moving it sooner).
-      await this.dumps.scheduler.scheduleNoLaterThan(CLEANUP_WAKE, Date.now() + this.#cleanup.intervalMs);
-    });
+  }
+
+  /**
+   * Whether the request carries this tenant's token. The Worker checked it before addressing the
+   * object; checking again here keeps the object closed if a route is ever added to the Worker
+   * that forgets to. The tenant is the first path segment, the name the Worker addressed us by.
+   */
+  protected authorize(request: Request): Promise<boolean> {
+    return authorizeTenant(this.env, new URL(request.url).pathname.split("/")[1] ?? "", request);
   }
 
   /** The Worker forwards `/<tenant>/...` here unchanged; the tenant is the first path segment. */
   override async fetch(request: Request): Promise<Response> {
+    if (!(await this.authorize(request))) {
+      return Response.json({ error: { code: "UNAUTHORIZED", message: "Missing or wrong credentials." } }, { status: 401 });
+    }
     const url = new URL(request.url);
     const [, tenant = "", route = ""] = url.pathname.split("/");
     if (route === "dumps") {
-      this.#http ??= createDumpHandler({ engine: this.dumps, bucket: this.env.DUMPS, authorize: this.authorize, basePath: `/${tenant}` });
+      // fetch() authenticated the request already.
+      this.#http ??= createDumpHandler({ engine: this.dumps, bucket: this.env.DUMPS, authorize: () => true, basePath: `/${tenant}` });
       return this.#http(request);
     }
-    if (route === "events" && url.pathname === `/${tenant}/events`) {
-      if (!(await this.authorize(request)))
-        return Response.json({ error: { code: "UNAUTHORIZED", message: "Missing or wrong credentials." } }, { status: 401 });
-      return this.#events(request);
-    }
+    if (route === "events" && url.pathname === `/${tenant}/events`) return this.#events(request);
     return Response.json({ error: { code: "NOT_FOUND", message: `No route for ${url.pathname}.` } }, { status: 404 });
+  }
+
+  /** Creates the `events` table on first use, so that an object nobody wrote to stays empty. */
+  protected ensureEventsTable(): void {
+    this.ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, payload TEXT);
+       CREATE INDEX IF NOT EXISTS events_at ON events (at);`,
+    );
+  }
+
+  /**
+   * After events were written: makes sure the cleanup will run. Its wake-up lives in the engine's
+   * scheduler, which arms the alarm; a time already stored is kept (only ever moved sooner).
+   */
+  protected async scheduleCleanup(): Promise<void> {
+    await this.dumps.scheduler.scheduleNoLaterThan(CLEANUP_WAKE, Date.now() + this.#cleanup.intervalMs);
   }
 
   /**
    * One alarm, two users: `run()` runs every due wake-up of the engine's scheduler, earliest
    * first: the engine's own (named `durable-dump`, registered by the engine: one tick, bounded by
    * its tick budget) and the host's cleanup (bounded to one slice), which schedules its next run
-   * itself. Then it re-arms the alarm for the earliest wake-up left, so neither starves.
+   * itself while events are left. Then it re-arms the alarm for the earliest wake-up left, so neither starves.
    */
   override async alarm(): Promise<void> {
     await this.dumps.scheduler.run({
       [CLEANUP_WAKE]: async () => {
-        await this.dumps.scheduler.schedule(CLEANUP_WAKE, await this.#cleanup.run());
+        // With no event left the cleanup is not scheduled again (the next event schedules it).
+        const next = await this.#cleanup.run();
+        if (next !== null) await this.dumps.scheduler.schedule(CLEANUP_WAKE, next);
       },
     });
   }
@@ -96,11 +116,14 @@ export class Tenant extends DurableObject<Env> {
       }
       const at = typeof body.at === "number" && Number.isFinite(body.at) ? Math.trunc(body.at) : Date.now();
       const payload = body.payload === undefined ? null : JSON.stringify(body.payload);
+      this.ensureEventsTable();
       const [row] = sql.exec<{ id: number }>("INSERT INTO events (at, kind, payload) VALUES (?, ?, ?) RETURNING id", at, body.kind, payload).toArray();
+      await this.scheduleCleanup();
       return Response.json({ id: row?.id }, { status: 201 });
     }
     if (request.method === "GET") {
-      const count = sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n;
+      const exists = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray().length > 0;
+      const count = exists ? sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n : 0;
       return Response.json({
         events: count,
         cleanup: await this.#cleanup.stats(),

@@ -55,6 +55,8 @@ export class FaultController {
   readonly log: StepKind[] = [];
   /** Storage and R2 writes by kind (always counted, whatever the plan). */
   readonly writes: Record<string, number> = {};
+  /** Every storage key read: asked for by `get`, or returned by `list` (always recorded, whatever the plan). */
+  readonly reads: string[] = [];
   dead = false;
   triggered: { step: number; kind: StepKind; mode: FaultPlan["mode"] } | null = null;
   /** What the host does for {@link FaultPlan.abortAfter}. */
@@ -94,8 +96,15 @@ export class FaultController {
 /** Storage that goes through the controller. */
 export function faultyStorage(storage: DurableObjectStorage, c: FaultController): DumpStorage {
   return {
-    get: ((keys: string | string[]) => c.step("storage.get", () => storage.get(keys as string))) as DumpStorage["get"],
-    list: (options) => c.step("storage.list", () => storage.list(options)),
+    get: ((keys: string | string[]) => {
+      c.reads.push(...(Array.isArray(keys) ? keys : [keys]));
+      return c.step("storage.get", () => storage.get(keys as string));
+    }) as DumpStorage["get"],
+    list: async (options) => {
+      const map = await c.step("storage.list", () => storage.list(options));
+      c.reads.push(...map.keys());
+      return map as never;
+    },
     put: (entries) => c.step("storage.put", () => storage.put(entries)),
     delete: (keys) => c.step("storage.delete", () => storage.delete(keys)),
     getAlarm: () => c.step("storage.getAlarm", () => storage.getAlarm()),

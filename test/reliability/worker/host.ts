@@ -15,6 +15,7 @@
 import { DumpEngine, DumpError, type DumpEngineOptions } from "../../../src/index.js";
 import { routeTestRequest } from "../../worker/routing.js";
 import { FaultController, faultyBucket, faultyStorage, type FaultPlan } from "./faults.js";
+import { type BodyProbe, type HttpConfig, dumpRoutes, probeBody } from "./http-routes.js";
 
 interface Env {
   HOST: DurableObjectNamespace;
@@ -36,6 +37,10 @@ export interface RelConfig {
   /** Install an onComplete hook that records each call (and throws the first `hookFailures` times). */
   hook?: boolean;
   hookFailures?: number;
+  /** The HTTP routes served under `/<object>/http/…` (see http-routes.ts). */
+  http?: HttpConfig;
+  /** Each callback request moves the virtual clock this far: a slow receiver, without waiting. */
+  callbackDelayMs?: number;
 }
 
 const CONFIG_KEY = "rel-host:config";
@@ -86,7 +91,7 @@ export class FaultHost {
     if (this.#engine) return this.#engine;
     const cfg = await this.#cfg();
     this.#faults = new FaultController(this.#plan);
-    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, ...opts } = cfg;
+    const { clock: _clock, clockStepMs: _step, raw, hook, hookFailures, http: _http, callbackDelayMs, ...opts } = cfg;
     const storage = this.ctx.storage;
     const onComplete = async (status: { id: string; state: string }) => {
       const calls = (await storage.get<unknown[]>(HOOK_CALLS_KEY)) ?? [];
@@ -103,6 +108,14 @@ export class FaultHost {
       random: () => 0,
       ...opts,
       ...(hook ? { onComplete } : {}),
+      ...(callbackDelayMs
+        ? {
+            fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+              this.#virtualNow += callbackDelayMs;
+              return fetch(input, init);
+            },
+          }
+        : {}),
       ...(raw as Partial<DumpEngineOptions> | undefined),
     });
     const engine = this.#engine;
@@ -114,6 +127,9 @@ export class FaultHost {
 
   async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === "/http" || url.pathname.startsWith("/http/")) {
+      return dumpRoutes(await this.#getEngine(), this.env.DUMPS, (await this.#cfg()).http)(request);
+    }
     const [route = "", arg = ""] = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const text = request.method === "POST" ? await request.text() : "";
     const body = text ? JSON.parse(text) : undefined;
@@ -158,6 +174,8 @@ export class FaultHost {
         return { ok: true };
       case "seed":
         return this.#seed(body as { rows: number; maxText: number });
+      case "body-probe":
+        return probeBody(dumpRoutes(await this.#getEngine(), this.env.DUMPS, (await this.#cfg()).http), body as BodyProbe);
       case "exec": {
         let rows = 0;
         for (const s of body.statements as { sql: string; params?: SqlStorageValue[] }[]) {
@@ -188,12 +206,20 @@ export class FaultHost {
       case "delete":
         return (await this.#getEngine()).delete(body?.id ?? arg);
       case "list":
-        return (await this.#getEngine()).list();
+        return (await this.#getEngine()).list(body ?? undefined);
       case "evict":
         this.#engine = null;
         return { ok: true };
       case "io":
-        return { log: this.#faults.log, writes: this.#faults.writes };
+        return { log: this.#faults.log, writes: this.#faults.writes, reads: this.#faults.reads };
+      case "value-sizes": {
+        // Bytes of every stored value of the engine: binary as is, the rest as JSON in UTF-8 (what a record costs).
+        const sizes: Record<string, number> = {};
+        for (const [key, value] of await storage.list({ prefix: "durable-dump:" })) {
+          sizes[key] = value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? value.byteLength : new TextEncoder().encode(JSON.stringify(value)).length;
+        }
+        return sizes;
+      }
       case "reset-io":
         this.#faults = new FaultController(this.#plan);
         this.#engine = null;

@@ -25,7 +25,7 @@ const startOptions = fc.oneof(
       exclude: fc.oneof(fc.array(tableName, { maxLength: 4 }), junk),
       schema: fc.oneof(fc.boolean(), junk),
       data: fc.oneof(fc.boolean(), junk),
-      gzip: fc.oneof(fc.boolean(), junk),
+      gzip: fc.oneof(fc.boolean(), junk, fc.record({ level: fc.oneof(fc.integer({ min: -1, max: 11 }), junk) }, { requiredKeys: [] })),
       bogus: junk,
     },
     { requiredKeys: [] },
@@ -94,6 +94,11 @@ describe("bad input is refused with typed errors and leaves no trace", () => {
           expect(a.result!.state).toBe("queued");
           const tables = (options as { tables?: unknown })?.tables;
           if (Array.isArray(tables)) for (const t of tables) expect(["big", "small"]).toContain(t);
+          const gzip = (options as { gzip?: unknown })?.gzip;
+          if (typeof gzip === "object" && gzip !== null) {
+            const level = (gzip as { level?: unknown }).level ?? 6;
+            expect(Object.keys(gzip).every((k) => k === "level") && Number.isInteger(level) && (level as number) >= 1 && (level as number) <= 9).toBe(true);
+          }
           await obj.abort(a.result!.id);
         }
       }),

@@ -20,17 +20,29 @@ export interface Deflater {
   readonly engine: DeflateEngine;
   readonly level: GzipLevel;
   /**
-   * Deflates `bytes` on their own, ending with a full flush: byte-aligned, non-final blocks that
-   * refer to nothing before them, so segments concatenate into one raw deflate stream.
+   * Deflates `bytes` (at most {@link MAX_SEGMENT_BYTES}) on their own, ending with a full flush:
+   * byte-aligned, non-final blocks that refer to nothing before them, so segments concatenate into
+   * one raw deflate stream. The result has an ArrayBuffer of its own, which the caller may free
+   * once it has read it.
    */
   segment(bytes: Uint8Array): Uint8Array;
   /** A native CRC-32 (same result as the JavaScript one), or null where the runtime has none. */
   readonly crc32: ((crc: number, bytes: Uint8Array) => number) | null;
 }
 
+/** The largest input of {@link Deflater.segment}. */
+export const MAX_SEGMENT_BYTES = 256 * 1024;
+
+/**
+ * Output buffer of one segment: above the deflate bound of {@link MAX_SEGMENT_BYTES} (stored
+ * blocks add 5 bytes per 16 KiB), so each segment is compressed into one buffer, which the caller
+ * frees at once, instead of 16 KiB chunks joined by a copy that only the collector would free.
+ */
+const OUTPUT_CHUNK_BYTES = MAX_SEGMENT_BYTES + 16 * 1024;
+
 /** The parts of `node:zlib` the deflater uses. */
 interface NodeZlib {
-  deflateRawSync(bytes: Uint8Array, options: { level: number; finishFlush: number }): Uint8Array;
+  deflateRawSync(bytes: Uint8Array, options: { level: number; finishFlush: number; chunkSize?: number }): Uint8Array;
   crc32?(bytes: Uint8Array, value?: number): number;
   constants: { Z_FULL_FLUSH: number };
 }
@@ -72,12 +84,16 @@ export function preferredEngine(): DeflateEngine {
 export function deflaterFor(engine: DeflateEngine, level: GzipLevel): Deflater {
   const zlib = engine === "node:zlib" ? nativeZlib() : null;
   if (zlib) {
-    const options = { level, finishFlush: zlib.constants.Z_FULL_FLUSH };
+    const options = { level, finishFlush: zlib.constants.Z_FULL_FLUSH, chunkSize: OUTPUT_CHUNK_BYTES };
     const crc = zlib.crc32;
     return {
       engine: "node:zlib",
       level,
-      segment: (bytes) => zlib.deflateRawSync(bytes, options),
+      segment(bytes) {
+        const out = zlib.deflateRawSync(bytes, options);
+        // A view of the one chunk zlib allocated for this call is the caller's; anything else is copied.
+        return out.byteOffset === 0 && out.buffer.byteLength === OUTPUT_CHUNK_BYTES ? out : out.slice();
+      },
       crc32: typeof crc === "function" ? (value, bytes) => crc.call(zlib, bytes, value) : null,
     };
   }
@@ -85,7 +101,7 @@ export function deflaterFor(engine: DeflateEngine, level: GzipLevel): Deflater {
     engine: "pako",
     level,
     segment(bytes) {
-      const deflate = new Deflate({ raw: true, level });
+      const deflate = new Deflate({ raw: true, level, chunkSize: OUTPUT_CHUNK_BYTES });
       deflate.push(bytes, Z_FULL_FLUSH);
       if (deflate.err) throw new Error(`durable-dump: deflate failed: ${deflate.msg}`);
       return deflate.chunks.length === 1 ? deflate.chunks[0]! : concatBytes(deflate.chunks);

@@ -1,5 +1,5 @@
 import type { GzipState } from "../persisted/dump-record.js";
-import { concatBytes } from "../util/bytes.js";
+import { concatBytes, freeArrayBuffer } from "../util/bytes.js";
 import type { Deflater } from "./deflater.js";
 
 /**
@@ -80,20 +80,32 @@ export class GzipStage {
       this.#inputBytes += take;
       this.#dirty = true;
       offset += take;
-      if (this.#length === GZIP_SEGMENT_BYTES) await sink(this.#compressPending(false));
+      if (this.#length === GZIP_SEGMENT_BYTES) await this.#send(false, sink);
     }
   }
 
   /** Compresses what is pending and sends the end of the member: final block and trailer. */
   async end(sink: ByteSink): Promise<void> {
-    await sink(this.#compressPending(true));
+    await this.#send(true, sink);
+  }
+
+  /**
+   * Sends the compressed pending bytes, then frees the buffers that held them (the sink has copied
+   * them): ~80 KiB per segment that would otherwise pile up until a collection (bench/README.md).
+   */
+  async #send(last: boolean, sink: ByteSink): Promise<void> {
+    const { bytes, deflated } = this.#compressPending(last);
+    await sink(bytes);
+    if (deflated) freeArrayBuffer(deflated.buffer);
+    if (bytes !== deflated) freeArrayBuffer(bytes.buffer);
   }
 
   /** Deflates the pending bytes (header first if nothing was sent yet), the trailer too when `last`. */
-  #compressPending(last: boolean): Uint8Array {
+  #compressPending(last: boolean): { bytes: Uint8Array; deflated: Uint8Array | null } {
     const pieces: Uint8Array[] = [];
     if (this.#inputBytes - this.#length === 0) pieces.push(HEADER);
-    if (this.#length > 0) pieces.push(this.#deflater.segment(this.#buffer.subarray(0, this.#length)));
+    const deflated = this.#length > 0 ? this.#deflater.segment(this.#buffer.subarray(0, this.#length)) : null;
+    if (deflated) pieces.push(deflated);
     if (last) {
       const trailer = new Uint8Array(8);
       const view = new DataView(trailer.buffer);
@@ -103,7 +115,7 @@ export class GzipStage {
     }
     this.#length = 0;
     this.#dirty = true;
-    return concatBytes(pieces);
+    return { bytes: pieces.length === 1 && deflated ? deflated : concatBytes(pieces), deflated };
   }
 }
 

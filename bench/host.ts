@@ -23,7 +23,7 @@
  *                            deflate, with `gzip`), nothing uploaded or checkpointed: the floor of an export.
  * - `GET  /deflater`         the deflate engine a gzip export would start with here.
  */
-import { DumpEngine, type GzipLevel } from "../src/index.js";
+import { type DumpFormatter, DumpEngine, type GzipLevel, type TableInfo } from "../src/index.js";
 import { GZIP_SEGMENT_BYTES } from "../src/output/gzip-stage.js";
 import { deflaterFor, preferredEngine } from "../src/output/deflater.js";
 import { SchemaReader } from "../src/sqlite/schema-reader.js";
@@ -393,14 +393,7 @@ export class BenchHost implements DurableObject {
       const formatter = builtinFormatters[format];
       if (!formatter) continue;
       const render = (name: string, batch: number) => {
-        const table = schema.table(name)!;
-        const reader = new TableReader(
-          sql,
-          table,
-          schema.keyColumns(table),
-          formatter.row(table, { schema: true, data: true, tables: [table] })!,
-          formatter.rowSeparator ?? "",
-        );
+        const reader = readerOf(sql, schema, schema.table(name)!, formatter);
         let key = null;
         let out = "";
         for (let first = true; ; first = false) {
@@ -534,16 +527,9 @@ export class BenchHost implements DurableObject {
   async #renderFloor(format: string, gzip: GzipLevel | null) {
     const sql = this.#ctx.storage.sql;
     const schema = new SchemaReader(sql);
-    const table = schema.table("bench")!;
     const formatter = builtinFormatters[format];
     if (!formatter) return { error: `no formatter ${format}` };
-    const reader = new TableReader(
-      sql,
-      table,
-      schema.keyColumns(table),
-      formatter.row(table, { schema: true, data: true, tables: [table] })!,
-      formatter.rowSeparator ?? "",
-    );
+    const reader = readerOf(sql, schema, schema.table("bench")!, formatter);
     const deflater = gzip === null ? null : deflaterFor(preferredEngine(), gzip);
     const encoder = new TextEncoder();
     const part = new Uint8Array(LIMITS.partSize.default);
@@ -723,6 +709,17 @@ export class BenchHost implements DurableObject {
     await this.#ctx.storage.delete(["profile:rec", ...Array.from({ length: 8 }, (_, i) => `profile:tail:${i}`)]);
     return { ...out, batches, batch, totalBytes, fullParts, parts };
   }
+}
+
+/** The engine's reader of `table` in the formatter's row layout (schema and data, as an export of that table). */
+function readerOf(sql: SqlStorage, schema: SchemaReader, table: TableInfo, formatter: DumpFormatter): TableReader {
+  return new TableReader(
+    sql,
+    table,
+    schema.keyColumns(table),
+    formatter.row(table, { schema: true, data: true, tables: [table] })!,
+    formatter.rowSeparator ?? "",
+  );
 }
 
 /** SQL literal in JavaScript, as the naive prior art writes it. */

@@ -31,7 +31,7 @@ export interface Deflater {
 }
 
 /** The largest input of {@link Deflater.segment}. */
-export const MAX_SEGMENT_BYTES = 256 * 1024;
+const MAX_SEGMENT_BYTES = 256 * 1024;
 
 /**
  * Output buffer of one segment: above the deflate bound of {@link MAX_SEGMENT_BYTES} (stored
@@ -55,7 +55,7 @@ let probed: NodeZlib | null | undefined;
  * `nodejs_compat` refuses to load a module naming `node:zlib` at all, whereas here it simply has no
  * `process` (or the module is missing or disabled, e.g. by `no_nodejs_zlib`) and pako is used.
  */
-export function nativeZlib(): NodeZlib | null {
+function nativeZlib(): NodeZlib | null {
   if (probed !== undefined) return probed;
   probed = null;
   try {
@@ -91,8 +91,10 @@ export function deflaterFor(engine: DeflateEngine, level: GzipLevel): Deflater {
       level,
       segment(bytes) {
         const out = zlib.deflateRawSync(bytes, options);
-        // A view of the one chunk zlib allocated for this call is the caller's; anything else is copied.
-        return out.byteOffset === 0 && out.buffer.byteLength === OUTPUT_CHUNK_BYTES ? out : out.slice();
+        // workerd returns a buffer of exactly the output's size, Node a view of its one chunk: either
+        // is this call's own (Node's shared pool holds only buffers under 4 KiB). Anything else is copied.
+        const own = out.byteOffset === 0 && (out.buffer.byteLength === out.byteLength || out.buffer.byteLength === OUTPUT_CHUNK_BYTES);
+        return own ? out : out.slice();
       },
       crc32: typeof crc === "function" ? (value, bytes) => crc.call(zlib, bytes, value) : null,
     };

@@ -556,7 +556,7 @@ try {
     }
 
     if (doProfile && rows <= 1_000_000) {
-      for (const format of formats) {
+      for (const format of formats.filter((f) => !f.endsWith(".gz"))) {
         try {
           entry.profile ??= {};
           entry.profile[format] = await call(name, `profile?format=${format}&batch=2000`, { method: "POST" });

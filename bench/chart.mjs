@@ -1,9 +1,10 @@
 /**
  * Hand-written SVG chart of a bench result: export wall time against rows, log-log, one line per
- * engine format, the sqlite3 CLI references, the time local R2 alone takes to store the SQL
- * dump's bytes, and the naive baseline. No dependencies.
+ * export variant into the headline sink (the production-like one by default), the sqlite3 CLI
+ * references, the SQL export into local R2 (the second column), and the naive baseline. No
+ * dependencies.
  */
-const COLORS = { sql: "#1f77b4", csv: "#2ca02c", ndjson: "#9467bd", naive: "#d62728", ref: "#7f7f7f" };
+const COLORS = { sql: "#1f77b4", csv: "#2ca02c", ndjson: "#9467bd", "sql.gz": "#8c564b", naive: "#d62728", ref: "#7f7f7f" };
 
 export function renderChart(results) {
   const W = 760,
@@ -18,12 +19,15 @@ export function renderChart(results) {
     const pts = results.sizes.filter((s) => s.exports[f]?.wallMs).map((s) => [s.rows, s.exports[f].wallMs]);
     if (pts.length) series.push({ label: `durable-dump ${f}`, color: COLORS[f] ?? "#333", pts });
   }
+  const gz = formats.find((f) => f.endsWith(".gz"));
+  const gzRef = gz ? results.sizes.filter((s) => s.reference?.[gz]).map((s) => [s.rows, s.reference[gz].ms]) : [];
+  if (gzRef.length) series.push({ label: `sqlite3 .dump | gzip -${results.options.gzipLevel}`, color: COLORS["sql.gz"], pts: gzRef, dash: "6 4" });
   const refPts = results.sizes.filter((s) => s.reference?.sql).map((s) => [s.rows, s.reference.sql.ms]);
   if (refPts.length) series.push({ label: "sqlite3 .dump", color: COLORS.ref, pts: refPts, dash: "6 4" });
   const csvRef = results.sizes.filter((s) => s.reference?.csv).map((s) => [s.rows, s.reference.csv.ms]);
   if (csvRef.length && formats.includes("csv")) series.push({ label: "sqlite3 -csv", color: COLORS.csv, pts: csvRef, dash: "2 3" });
-  const floorPts = results.sizes.filter((s) => s.exports.sql?.r2Floor).map((s) => [s.rows, s.exports.sql.r2Floor.ms]);
-  if (floorPts.length) series.push({ label: "local R2 floor (SQL bytes)", color: "#ff7f0e", pts: floorPts, dash: "1 3" });
+  const localPts = results.sizes.filter((s) => s.exports.sql?.localR2?.wallMs).map((s) => [s.rows, s.exports.sql.localR2.wallMs]);
+  if (localPts.length) series.push({ label: "sql into local R2", color: "#ff7f0e", pts: localPts, dash: "1 3" });
   const naivePts = results.sizes.filter((s) => s.naive?.ok).map((s) => [s.rows, s.naive.ms]);
   if (naivePts.length) series.push({ label: "naive (OFFSET + JS)", color: COLORS.naive, pts: naivePts });
 
@@ -40,7 +44,8 @@ export function renderChart(results) {
   const fmtMs = (v) => (v >= 1000 ? `${v / 1000} s` : `${v} ms`);
   let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">\n`;
   svg += `<rect width="${W}" height="${H}" fill="white"/>\n`;
-  svg += `<text x="${L}" y="22" font-size="15" font-weight="bold">Export wall time vs rows (log-log; lower is better)</text>\n`;
+  const sink = results.options.sink === "production-like" ? `production-like sink, ${results.options.sinkLatencyMs} ms per call` : results.options.sink;
+  svg += `<text x="${L}" y="22" font-size="15" font-weight="bold">Export wall time vs rows (log-log; lower is better; ${sink})</text>\n`;
   for (let e = x0; e <= x1; e++) {
     for (const m of [1, 2, 5]) {
       const v = m * 10 ** e;

@@ -8,16 +8,24 @@
  * Routes, `/<objectName>/<route>`:
  * - `POST /seed?from=&to=`   inserts rows [from, to] of the mixed table `bench` (one statement).
  * - `GET  /info`             { id, rows, databaseSize }
- * - `POST /start?format=&tickBudgetMs=&partSize=` starts an export (alarm driven) and resets counters.
+ * - `POST /start?format=&gzip=&sink=&tickBudgetMs=&partSize=` starts an export (alarm driven) and resets
+ *                            counters; `gzip` a level, `sink` `prod` (the production-like sink, `SINK`),
+ *                            `local` (local R2, `DUMPS`) or `null` (parts counted, not sent).
  * - `GET  /result`           the run's counters, ticks and whether the job completed.
  * - `POST /forget`           deletes the last run's job and its output (`engine.delete()`), to keep local R2 small.
  * - `POST /scan?batch=`      a plain keyset scan of `bench`, nothing rendered (the memory floor).
  * - `GET  /ping`             a trivial SQL read (the latency probe).
- * - `POST /naive?max=&page=` the naive baseline: LIMIT/OFFSET pages formatted in JS into one string, one put().
+ * - `POST /naive?max=&page=&sink=` the naive baseline: LIMIT/OFFSET pages formatted in JS into one string, one put()
+ *                            (into the production-like sink with `sink=prod`, else local R2).
  * - `POST /r2floor?bytes=&partSize=` the time local R2 takes to store that many bytes (nothing rendered).
  * - `POST /profile?format=&rows=&batch=` where the time goes, phase by phase (see README).
+ * - `POST /renderfloor?format=&gzip=` the engine's scan and render of the whole table (and its
+ *                            deflate, with `gzip`), nothing uploaded or checkpointed: the floor of an export.
+ * - `GET  /deflater`         the deflate engine a gzip export would start with here.
  */
-import { DumpEngine } from "../src/index.js";
+import { type DumpFormatter, DumpEngine, type GzipLevel, type TableInfo } from "../src/index.js";
+import { GZIP_SEGMENT_BYTES } from "../src/output/gzip-stage.js";
+import { deflaterFor, preferredEngine } from "../src/output/deflater.js";
 import { SchemaReader } from "../src/sqlite/schema-reader.js";
 import { TableReader } from "../src/sqlite/table-reader.js";
 import { builtinFormatters } from "../src/formats/builtins.js";
@@ -27,8 +35,14 @@ import { LIMITS } from "../src/export/options.js";
 
 interface Env {
   BENCH: DurableObjectNamespace;
+  /** Local R2 (Miniflare's simulator, by default in a second workerd process). */
   DUMPS: R2Bucket;
+  /** The production-like sink (bench/r2-sink.mjs): R2's rules, a latency, no bytes kept. */
+  SINK: R2Bucket;
 }
+
+/** Where an export's parts go. */
+type Sink = "prod" | "local" | "null";
 
 interface Counters {
   classA: { createMultipartUpload: number; uploadPart: number; complete: number; put: number; abort: number };
@@ -213,6 +227,8 @@ FROM c`;
 interface Run {
   jobId: string;
   format: string;
+  /** The deflate engine of a gzip export. */
+  deflater: string | null;
   startedAt: number;
   completedAt: number | null;
   state: string | null;
@@ -233,10 +249,10 @@ export class BenchHost implements DurableObject {
     this.#env = env;
   }
 
-  #makeEngine(opts: { tickBudgetMs?: number; partSize?: number }, nullSink = false): DumpEngine {
+  #makeEngine(opts: { tickBudgetMs?: number; partSize?: number }, sink: Sink): DumpEngine {
     return new DumpEngine({
       sql: this.#ctx.storage.sql,
-      bucket: countingBucket(this.#env.DUMPS, () => this.#counters, nullSink),
+      bucket: countingBucket(sink === "prod" ? this.#env.SINK : this.#env.DUMPS, () => this.#counters, sink === "null"),
       storage: countingStorage(this.#ctx.storage, () => this.#counters),
       keyPrefix: `bench/${Date.now()}-${Math.random().toString(36).slice(2, 8)}/`,
       ...opts,
@@ -292,13 +308,24 @@ export class BenchHost implements DurableObject {
         case "start": {
           const tickBudgetMs = q("tickBudgetMs") ? Number(q("tickBudgetMs")) : undefined;
           const partSize = q("partSize") ? Number(q("partSize")) : undefined;
-          // sink=null: parts are counted but not sent to local R2 (isolates the engine from the emulator).
-          this.#engine = this.#makeEngine({ tickBudgetMs, partSize }, q("sink") === "null");
+          // sink=null: parts are counted but not sent anywhere (isolates the engine).
+          this.#engine = this.#makeEngine({ tickBudgetMs, partSize }, (q("sink") ?? "prod") as Sink);
           this.#counters = zero();
           const format = q("format") ?? "sql";
+          const gzip = q("gzip") ? { level: Number(q("gzip")) as GzipLevel } : false;
           const startedAt = Date.now();
-          const status = await this.#engine.start({ format, tables: ["bench"] });
-          this.#run = { jobId: status.id, format, startedAt, completedAt: null, state: status.state, error: null, ticks: [], counters: this.#counters };
+          const status = await this.#engine.start({ format, tables: ["bench"], gzip });
+          this.#run = {
+            jobId: status.id,
+            format,
+            deflater: gzip ? preferredEngine() : null,
+            startedAt,
+            completedAt: null,
+            state: status.state,
+            error: null,
+            ticks: [],
+            counters: this.#counters,
+          };
           return json(status);
         }
         case "forget": {
@@ -321,7 +348,7 @@ export class BenchHost implements DurableObject {
         case "realsweep":
           return json(this.#realSweep(Number(q("per") ?? 1000)));
         case "naive":
-          return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000)));
+          return json(await this.#naive(Number(q("max") ?? 1e6), Number(q("page") ?? 1000), q("sink") === "prod" ? this.#env.SINK : this.#env.DUMPS));
         case "selfcheck":
           return json(this.#selfcheck());
         case "scan": {
@@ -330,6 +357,10 @@ export class BenchHost implements DurableObject {
           const rows = await scanBench(sql, Number(q("batch") ?? 2000), "*");
           return json({ rows, ms: Date.now() - t0 });
         }
+        case "renderfloor":
+          return json(await this.#renderFloor(q("format") ?? "sql", q("gzip") ? (Number(q("gzip")) as GzipLevel) : null));
+        case "deflater":
+          return json({ engine: preferredEngine() });
         case "profile":
           return json(await this.#profile(q("format") ?? "sql", Number(q("batch") ?? 2000), Number(q("parts") ?? 3)));
       }
@@ -362,14 +393,7 @@ export class BenchHost implements DurableObject {
       const formatter = builtinFormatters[format];
       if (!formatter) continue;
       const render = (name: string, batch: number) => {
-        const table = schema.table(name)!;
-        const reader = new TableReader(
-          sql,
-          table,
-          schema.keyColumns(table),
-          formatter.row(table, { schema: true, data: true, tables: [table], tableIndex: 0 })!,
-          formatter.rowSeparator ?? "",
-        );
+        const reader = readerOf(sql, schema, schema.table(name)!, formatter);
         let key = null;
         let out = "";
         for (let first = true; ; first = false) {
@@ -454,7 +478,7 @@ export class BenchHost implements DurableObject {
    * The prior art: OFFSET pages, every value formatted in JavaScript, the whole dump in one string,
    * one put(). Capped at `max` rows.
    */
-  async #naive(max: number, page: number) {
+  async #naive(max: number, page: number, bucket: R2Bucket) {
     const sql = this.#ctx.storage.sql;
     const t0 = Date.now();
     const create = sql.exec("SELECT sql FROM sqlite_master WHERE name = 'bench'").one().sql as string;
@@ -480,7 +504,7 @@ export class BenchHost implements DurableObject {
       let putRetries = 0;
       for (;;) {
         try {
-          await this.#env.DUMPS.put(key, out);
+          await bucket.put(key, out);
           break;
         } catch (error) {
           if (!String(error).includes("Network connection lost") || putRetries === 5) throw error;
@@ -492,6 +516,65 @@ export class BenchHost implements DurableObject {
     } catch (error) {
       return { ok: false, rows, chars: out.length, ms: Date.now() - t0, error: String(error) };
     }
+  }
+
+  /**
+   * The floor of an export in `format`: the engine's own scan and render of the whole table
+   * (`TableReader.read`, the same batches and yields), each batch copied into a reused 5 MiB
+   * buffer like the part writer does, and with `gzip` deflated in the engine's segments (CRC-32
+   * included), but nothing uploaded, checkpointed or hashed. An export cannot be faster.
+   */
+  async #renderFloor(format: string, gzip: GzipLevel | null) {
+    const sql = this.#ctx.storage.sql;
+    const schema = new SchemaReader(sql);
+    const formatter = builtinFormatters[format];
+    if (!formatter) return { error: `no formatter ${format}` };
+    const reader = readerOf(sql, schema, schema.table("bench")!, formatter);
+    const deflater = gzip === null ? null : deflaterFor(preferredEngine(), gzip);
+    const encoder = new TextEncoder();
+    const part = new Uint8Array(LIMITS.partSize.default);
+    const segment = new Uint8Array(GZIP_SEGMENT_BYTES);
+    let fill = 0;
+    let crc = 0;
+    let bytes = 0;
+    let compressed = 0;
+    const copy = (from: Uint8Array, into: Uint8Array, full: () => void) => {
+      for (let off = 0; off < from.length; ) {
+        const take = Math.min(into.length - fill, from.length - off);
+        into.set(from.subarray(off, off + take), fill);
+        fill += take;
+        off += take;
+        if (fill === into.length) {
+          full();
+          fill = 0;
+        }
+      }
+    };
+    await yieldNow();
+    const t0 = Date.now();
+    let key = null;
+    let slice = 0;
+    for (let first = true; ; first = false) {
+      // The engine's limits (export-runner.ts): batches of at most 256 KiB, a yield every 512 KiB.
+      const b = reader.read(key, 20_000, 256 * 1024, first);
+      key = b.last;
+      const batch = typeof b.text === "string" ? encoder.encode(b.text) : b.text;
+      bytes += batch.length;
+      slice += batch.length;
+      if (deflater) {
+        crc = deflater.crc32 ? deflater.crc32(crc, batch) : crc;
+        copy(batch, segment, () => {
+          compressed += deflater.segment(segment).length;
+        });
+      } else copy(batch, part, () => {});
+      if (b.done) break;
+      if (slice >= 512 * 1024) {
+        slice = 0;
+        await yieldNow();
+      }
+    }
+    if (deflater && fill > 0) compressed += deflater.segment(segment.subarray(0, fill)).length;
+    return { ms: Date.now() - t0, bytes, compressed, engine: deflater?.engine ?? null, crc };
   }
 
   /**
@@ -626,6 +709,17 @@ export class BenchHost implements DurableObject {
     await this.#ctx.storage.delete(["profile:rec", ...Array.from({ length: 8 }, (_, i) => `profile:tail:${i}`)]);
     return { ...out, batches, batch, totalBytes, fullParts, parts };
   }
+}
+
+/** The engine's reader of `table` in the formatter's row layout (schema and data, as an export of that table). */
+function readerOf(sql: SqlStorage, schema: SchemaReader, table: TableInfo, formatter: DumpFormatter): TableReader {
+  return new TableReader(
+    sql,
+    table,
+    schema.keyColumns(table),
+    formatter.row(table, { schema: true, data: true, tables: [table], tableIndex: 0 })!,
+    formatter.rowSeparator ?? "",
+  );
 }
 
 /** SQL literal in JavaScript, as the naive prior art writes it. */

@@ -2,20 +2,25 @@
 /**
  * durable-dump benchmark. See bench/README.md.
  *
- *   npm run bench                       1M mixed rows (plus a 100k point), sql/csv/ndjson, naive baseline
+ *   npm run bench                       1M mixed rows (plus a 100k point), sql/csv/ndjson/sql.gz, naive baseline
  *   npm run bench -- --scale            adds the 5M run (5M/1M scaling, memory flatness)
  *   npm run bench -- --rows 200000,1000000 --formats sql --no-naive
  *   npm run bench -- --smoke            CI: small sizes, asserts the suite still runs (< 1 min)
  *   npm run bench -- --profile          also runs the phase profile ("where the time goes")
  *   npm run bench -- --r2-inline        local R2 in the object's own workerd process (default: a second one)
+ *   npm run bench -- --sink-latency 30  the production-like sink's answer delay per call, ms
+ *   npm run bench -- --sink local       headline figures into local R2 (default: the production-like sink; `null` counts parts only)
  *   npm run bench -- --real-sweep       also measures where SQLite writes doubles exactly (`--real-sweep-per N`)
  *   npm run bench -- --warm             keep one object process for all exports (default: a fresh one per format)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
- * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into local R2,
- * which by default runs in a second workerd process (bench/r2-process.mjs).
+ * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into the
+ * production-like sink (bench/r2-sink.mjs, a process of its own that keeps no bytes and answers
+ * after a network-like delay), and again into local R2, which by default runs in a second workerd
+ * process (bench/r2-process.mjs).
  */
 import { Miniflare } from "miniflare";
+import { execSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,6 +28,7 @@ import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
+import { startR2Sink } from "./r2-sink.mjs";
 import { newWorkerdPid, rssParts } from "./process-stats.mjs";
 import { summaryTable } from "./summary-table.mjs";
 
@@ -42,7 +48,10 @@ let sizes = opt("rows", smoke ? "20000" : "100000,1000000")
   .map(Number);
 if (flag("scale") && !sizes.includes(5_000_000)) sizes.push(5_000_000);
 sizes = [...new Set(sizes)].sort((a, b) => a - b);
-const formats = opt("formats", "sql,csv,ndjson").split(",");
+/** Export variants: a format, `.gz` for gzip at `--gzip-level` (the reference then pipes the CLI through `gzip -<level>`). */
+const formats = opt("formats", "sql,csv,ndjson,sql.gz").split(",");
+const gzipLevel = Number(opt("gzip-level", "6"));
+const variant = (v) => ({ format: v.replace(/\.gz$/, ""), gzip: v.endsWith(".gz") ? gzipLevel : null });
 const naiveMax = Number(opt("naive-max", smoke ? "20000" : "1000000"));
 const runNaive = !flag("no-naive");
 const doProfile = flag("profile");
@@ -53,7 +62,12 @@ const tickBudgetMs = opt("tick-budget", undefined);
 const partSize = opt("part-size", undefined);
 const outDir = opt("out", smoke ? join(ROOT, "bench", ".data", "smoke") : join(ROOT, "bench", "results"));
 const keep = flag("keep");
-const nullSink = flag("null-sink");
+const sink = flag("null-sink") ? "null" : opt("sink", "prod");
+if (!["prod", "local", "null"].includes(sink)) throw new Error(`--sink ${sink}: prod, local or null`);
+const sinkLatencyMs = Number(opt("sink-latency", "30"));
+/** The second column: every export again into local R2 (not when local R2 is the headline already). */
+const localColumn = sink === "prod" && !flag("no-local");
+const nodejsCompat = !flag("no-nodejs-compat");
 const repeat = Number(opt("repeat", "1"));
 if (flag("r2-inline") && flag("r2-process")) throw new Error("--r2-inline and --r2-process exclude each other");
 const r2Layout = flag("r2-inline") ? "inline" : "process";
@@ -67,8 +81,11 @@ const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
 const persist = { do: join(work, "do"), r2: join(work, "r2") };
 // Process B (local R2) starts first: A's binding needs its address. Each process is told apart
 // by the workerd child that appeared when it started.
-const r2Process = r2Layout === "process" ? await startR2Process({ persist: persist.r2 }) : null;
-const pidB = r2Process ? newWorkerdPid([]) : null;
+const usesLocalR2 = sink === "local" || localColumn;
+const r2Process = r2Layout === "process" && usesLocalR2 ? await startR2Process({ persist: persist.r2 }) : null;
+const pidLocalR2 = r2Process ? newWorkerdPid([]) : null;
+// The production-like sink: a Node child process (its CPU is its own, reported apart).
+const r2Sink = await startR2Sink({ latencyMs: sinkLatencyMs });
 /** The object's process (A): a Miniflare instance over the persisted Durable Object data. */
 let mf = null;
 let pidA = null;
@@ -77,7 +94,7 @@ let pidA = null;
  * back cold, with nothing in memory, as an object woken by its alarm does.
  */
 async function startHost() {
-  const known = pidB ? [pidB] : [];
+  const known = pidLocalR2 ? [pidLocalR2] : [];
   if (mf) {
     known.push(pidA);
     await mf.dispose();
@@ -86,16 +103,23 @@ async function startHost() {
     modules: true,
     scriptPath: bundle,
     compatibilityDate: "2025-04-01",
+    // nodejs_compat gives the object node:zlib, so gzip deflates natively (pako without it).
+    compatibilityFlags: nodejsCompat ? ["nodejs_compat"] : [],
     durableObjects: { BENCH: { className: "BenchHost", useSQLite: true } },
     durableObjectsPersist: persist.do,
-    ...(r2Process ? { unsafeBindings: [r2Process.bucketBinding("DUMPS")] } : { r2Buckets: ["DUMPS"], r2Persist: persist.r2 }),
+    ...(r2Process
+      ? { unsafeBindings: [r2Process.bucketBinding("DUMPS"), r2Sink.binding("SINK")] }
+      : { r2Buckets: ["DUMPS"], r2Persist: persist.r2, unsafeBindings: [r2Sink.binding("SINK")] }),
   });
   await mf.ready;
   pidA = newWorkerdPid(known);
 }
 await startHost();
 log(
-  `local R2: ${r2Layout === "process" ? `second workerd process (pid ${pidB}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`,
+  `local R2: ${r2Process ? `second workerd process (pid ${pidLocalR2}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`,
+);
+log(
+  `production-like sink: pid ${r2Sink.pid}, ${r2Sink.address}, ${sinkLatencyMs} ms per call; headline figures into ${sink === "prod" ? "it" : sink === "local" ? "local R2" : "a null sink"}`,
 );
 
 async function call(name, route, { method = "GET" } = {}) {
@@ -227,7 +251,8 @@ function timeShell(cmd, repeat) {
  * around it. RSS and CPU are the object's process's (A); local R2's process (B, `--r2-process`) is
  * reported apart.
  */
-async function exportRun(name, format, { pings: withPings = true } = {}) {
+async function exportRun(name, run, { pings: withPings = true, into = sink } = {}) {
+  const { format, gzip } = variant(run);
   const pid = pidA;
   // Idle ping baseline; it also wakes the object, so that no run pays for the first request.
   const idle = [];
@@ -237,14 +262,17 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
     idle.push(performance.now() - t);
   }
   const sampler = rssSampler(pid);
+  // Local R2's process, or the sink's: whichever receives the parts.
+  const pidB = into === "local" ? pidLocalR2 : into === "prod" ? r2Sink.pid : null;
   const samplerB = pidB ? rssSampler(pidB) : null;
-  const q = new URLSearchParams({ format });
+  const q = new URLSearchParams({ format, sink: into });
+  if (gzip) q.set("gzip", String(gzip));
   if (tickBudgetMs) q.set("tickBudgetMs", tickBudgetMs);
   if (partSize) q.set("partSize", partSize);
-  if (nullSink) q.set("sink", "null");
   const cpu0 = cpuMs(pid);
   const wait0 = runQueueMs(pid);
   const cpuB0 = pidB ? cpuMs(pidB) : 0;
+  if (into === "prod") await r2Sink.reset();
   const tStart = performance.now();
   try {
     await call(name, `start?${q}`, { method: "POST" });
@@ -264,7 +292,9 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
   const nodeWallMs = performance.now() - tStart;
   const workerdCpuMs = cpuMs(pid) - cpu0;
   const workerdRunQueueMs = Math.round(runQueueMs(pid) - wait0);
+  // CPU of the process that received the parts: local R2's (B) or the production-like sink's.
   const r2ProcessCpuMs = pidB ? cpuMs(pidB) - cpuB0 : null;
+  const sinkStats = into === "prod" ? await r2Sink.stats() : null;
   const pings = pinger ? await pinger.stop() : [];
   const { samples, ...memory } = sampler.stop();
   const memoryB = samplerB?.stop();
@@ -274,6 +304,9 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
   const gb = bytes / 1e9;
   const classA = Object.values(c.classA).reduce((a, b) => a + b, 0);
   return {
+    sink: into,
+    sinkStats,
+    deflater: result.deflater ?? null,
     state: result.state,
     error: result.error ?? null,
     wallMs: result.wallMs,
@@ -308,6 +341,37 @@ async function exportRun(name, format, { pings: withPings = true } = {}) {
   };
 }
 
+/** Adds the ratios of an export to the CLI's time for the same variant (and to `.dump`). */
+function compare(r, ref, v) {
+  r.vsSqlite3Dump = round(r.wallMs / ref.sql.ms);
+  r.vsSqlite3SameFormat = round(r.wallMs / ref[v].ms);
+  r.cpuVsSqlite3SameFormat = round(r.workerdCpuMs / ref[v].cpuMs);
+}
+
+function logExport(r) {
+  const receiver = r.sink === "prod" ? "sink process" : "R2 process";
+  log(
+    `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU, run queue ${r.workerdRunQueueMs} ms` +
+      `${r.r2ProcessCpuMs !== null ? `; ${receiver} CPU ${r.r2ProcessCpuMs} ms, RSS +${r.memory.r2ProcessGrowthMiB} MiB` : ""}), ` +
+      `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
+      `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS of the now warm process +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys` +
+      `${r.deflater ? `, deflate: ${r.deflater}` : ""}`,
+  );
+}
+
+/**
+ * Local R2's floor for as many bytes as export `r` wrote, measured right after it in the same
+ * layout; best of 3, as the simulator's time for the same bytes varies by up to ~40% between runs.
+ */
+async function localR2Floor(name, r, refOfVariant) {
+  const floors = [];
+  for (let i = 0; i < 3; i++)
+    floors.push((await call(name, `r2floor?bytes=${r.outputBytes}${partSize ? `&partSize=${partSize}` : ""}`, { method: "POST" })).ms);
+  const floor = { ms: Math.min(...floors), all: floors, vsSqlite3SameFormat: round(Math.min(...floors) / refOfVariant.ms) };
+  log(`  local R2 floor for the same bytes: ${floor.ms} ms (${floor.vsSqlite3SameFormat}x sqlite3)`);
+  return floor;
+}
+
 // ---------- run ----------
 const results = {
   when: new Date().toISOString(),
@@ -316,7 +380,12 @@ const results = {
   options: {
     sizes,
     formats,
-    sink: nullSink ? "null" : "local R2",
+    sink: sink === "null" ? "null" : sink === "local" ? "local R2" : "production-like",
+    sinkLatencyMs,
+    localColumn,
+    nodejsCompat,
+    gzipLevel,
+    deflater: null,
     tickBudgetMs: tickBudgetMs ?? "default",
     partSize: partSize ?? "default",
     naiveMax,
@@ -354,11 +423,16 @@ try {
     // at 5M rows) is flushed first: its writeback slowed whatever ran next, the CLI included.
     execSync("sync");
     const out = join(work, "ref.out");
-    const ref = {
-      sql: timeShell(`sqlite3 ${copy} '.dump bench' > ${out}`, refRepeat),
-      csv: timeShell(`sqlite3 -csv -header ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
-      ndjson: timeShell(`sqlite3 -json ${copy} 'SELECT * FROM bench' > ${out}`, refRepeat),
+    const cli = {
+      sql: `sqlite3 ${copy} '.dump bench'`,
+      csv: `sqlite3 -csv -header ${copy} 'SELECT * FROM bench'`,
+      ndjson: `sqlite3 -json ${copy} 'SELECT * FROM bench'`,
     };
+    const ref = {};
+    for (const v of new Set(["sql", "csv", "ndjson", ...formats])) {
+      const { format, gzip } = variant(v);
+      ref[v] = timeShell(`${cli[format]}${gzip ? ` | gzip -${gzip}` : ""} > ${out}`, refRepeat);
+    }
     ref.sql.bytes = execSync(`sqlite3 ${copy} '.dump bench' | wc -c`, { shell: "/bin/bash" }).toString().trim() * 1;
     if (rows === sizes[0]) {
       // What the CLI adds when told to dump everything: the platform's tables.
@@ -367,20 +441,22 @@ try {
     }
     entry.reference = ref;
     log(
-      `sqlite3: .dump ${ref.sql.ms.toFixed(0)} ms (CPU ${ref.sql.cpuMs}), -csv ${ref.csv.ms.toFixed(0)} ms (CPU ${ref.csv.cpuMs}), -json ${ref.ndjson.ms.toFixed(0)} ms (CPU ${ref.ndjson.cpuMs})`,
+      `sqlite3: ${Object.entries(ref)
+        .map(([v, r]) => `${v} ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs})`)
+        .join(", ")}`,
     );
 
-    for (const [run, format] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
-      // Each format's first export starts in a fresh object process, so that its memory growth is
+    for (const [run, v] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
+      // Each variant's first export starts in a fresh object process, so that its memory growth is
       // the export's own (page cache, buffers, heap) and not what seeding or the last export left.
-      if (!warm && run === format) await startHost();
+      if (!warm && run === v) await startHost();
       execSync("sync");
       // Memory first, with no other request: each request to the object costs its process memory
       // too (2,000 sequential pings alone: RSS +25 MiB from a cold start), and a ping loop runs
       // longer, so more requests, in a longer export. The ping loop runs in the export after it.
       let quiet = null;
-      if (run === format) {
-        quiet = await exportRun(name, format, { pings: false });
+      if (run === v) {
+        quiet = await exportRun(name, v, { pings: false });
         if (quiet.skipped) {
           log(`  skipped: ${quiet.skipped}`);
           entry.exports[run] = quiet;
@@ -393,8 +469,11 @@ try {
             `RSS +${quiet.memory.growthMiB} MiB (anon +${quiet.memory.anonGrowthMiB}, file +${quiet.memory.fileGrowthMiB})`,
         );
       }
-      log(`export ${run} (${rows} rows) with the ping loop`);
-      const r = await exportRun(name, format);
+      log(
+        `export ${run} (${rows} rows) with the ping loop, into ${sink === "prod" ? "the production-like sink" : sink === "local" ? "local R2" : "a null sink"}`,
+      );
+      const r = await exportRun(name, v);
+      await call(name, "forget", { method: "POST" });
       if (quiet) {
         r.quiet = {
           state: quiet.state,
@@ -404,33 +483,43 @@ try {
           rssSeriesMiB: quiet.rssSeriesMiB,
           tickStartsMs: quiet.tickStartsMs,
         };
-        if (quiet.state !== "completed") failures.push(`${format} ${rows} (no pings): ${quiet.state} ${JSON.stringify(quiet.error)}`);
+        if (quiet.state !== "completed") failures.push(`${v} ${rows} (no pings): ${quiet.state} ${JSON.stringify(quiet.error)}`);
       }
       if (r.skipped) {
         log(`  skipped: ${r.skipped}`);
         entry.exports[run] = r;
         continue;
       }
-      r.vsSqlite3Dump = round(r.wallMs / ref.sql.ms);
-      r.vsSqlite3SameFormat = round(r.wallMs / ref[format].ms);
-      r.cpuVsSqlite3SameFormat = round(r.workerdCpuMs / ref[format].cpuMs);
-      if (!nullSink && r.state === "completed") {
-        // Local R2's floor for this many bytes, measured right after the export in the same layout;
-        // best of 3, as the simulator's time for the same bytes varies by up to ~40% between runs.
-        const floors = [];
-        for (let i = 0; i < 3; i++)
-          floors.push((await call(name, `r2floor?bytes=${r.outputBytes}${partSize ? `&partSize=${partSize}` : ""}`, { method: "POST" })).ms);
-        r.r2Floor = { ms: Math.min(...floors), all: floors, vsSqlite3SameFormat: round(Math.min(...floors) / ref[format].ms) };
-      }
+      compare(r, ref, v);
+      if (r.deflater) results.options.deflater = r.deflater;
       entry.exports[run] = r;
-      if (r.state !== "completed") failures.push(`${format} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
+      if (r.state !== "completed") failures.push(`${v} ${rows}: ${r.state} ${JSON.stringify(r.error)}`);
+      logExport(r);
+      if (sink === "local" && r.state === "completed") r.r2Floor = await localR2Floor(name, r, ref[v]);
+
+      // The floor of this variant: the engine's own scan and render (and deflate) of the same rows,
+      // nothing uploaded or checkpointed, best of 2, in the same (warm) process.
+      const { format, gzip } = variant(v);
+      const floors = [];
+      for (let i = 0; i < 2; i++) floors.push(await call(name, `renderfloor?format=${format}${gzip ? `&gzip=${gzip}` : ""}`, { method: "POST" }));
+      const best = floors.reduce((a, b) => (b.ms < a.ms ? b : a));
+      r.renderFloor = { ...best, all: floors.map((f) => f.ms), vsSqlite3SameFormat: round(best.ms / ref[v].ms) };
       log(
-        `  ${r.state} in ${r.wallMs} ms (${r.vsSqlite3SameFormat}x sqlite3; workerd CPU ${r.workerdCpuMs} ms, ${r.cpuVsSqlite3SameFormat}x sqlite3 CPU, run queue ${r.workerdRunQueueMs} ms` +
-          `${pidB ? `; R2 process CPU ${r.r2ProcessCpuMs} ms, RSS +${r.memory.r2ProcessGrowthMiB} MiB` : ""}), ` +
-          `${(r.outputBytes / 2 ** 20).toFixed(1)} MiB, ${r.ticks} ticks, ` +
-          `p99 ${r.latency.p99} ms (${r.latency.pings} pings), RSS of the now warm process +${r.memory.growthMiB} MiB, class A ${r.classA.total}, puts ${r.storage.putKeys} keys`,
+        `  render floor (the engine's scan and render${gzip ? " and deflate" : ""}, nothing uploaded): ${best.ms} ms (${r.renderFloor.vsSqlite3SameFormat}x sqlite3)`,
       );
-      if (r.r2Floor) log(`  local R2 floor for the same bytes: ${r.r2Floor.ms} ms (${r.r2Floor.vsSqlite3SameFormat}x sqlite3)`);
+
+      if (localColumn && run === v) {
+        // The second column: the same export into local R2 (Miniflare's simulator), ping loop on.
+        log(`export ${run} (${rows} rows) with the ping loop, into local R2`);
+        const local = await exportRun(name, v, { into: "local" });
+        compare(local, ref, v);
+        logExport(local);
+        if (local.state === "completed") local.r2Floor = await localR2Floor(name, local, ref[v]);
+        else failures.push(`${v} ${rows} (local R2): ${local.state} ${JSON.stringify(local.error)}`);
+        await call(name, "forget", { method: "POST" });
+        const { rssSeriesMiB: _series, tickStartsMs: _starts, ...kept } = local;
+        r.localR2 = kept;
+      }
     }
 
     {
@@ -455,7 +544,7 @@ try {
       const sampler = rssSampler(pid);
       const pinger = pingLoop(name, 200);
       try {
-        entry.naive = await call(name, `naive?max=${rows}&page=1000`, { method: "POST" });
+        entry.naive = await call(name, `naive?max=${rows}&page=1000&sink=${sink === "prod" ? "prod" : "local"}`, { method: "POST" });
       } catch (e) {
         entry.naive = { ok: false, error: String(e) };
       }
@@ -467,7 +556,7 @@ try {
     }
 
     if (doProfile && rows <= 1_000_000) {
-      for (const format of formats) {
+      for (const format of formats.filter((f) => !f.endsWith(".gz"))) {
         try {
           entry.profile ??= {};
           entry.profile[format] = await call(name, `profile?format=${format}&batch=2000`, { method: "POST" });
@@ -509,6 +598,7 @@ try {
   log(`wrote ${join(outDir, stamp + ".json")}`);
   await mf.dispose();
   await r2Process?.mf.dispose();
+  await r2Sink.stop();
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
 if (smoke) {

@@ -3,7 +3,8 @@
  * Everything public is exported from here, and only from here.
  */
 export { DumpEngine } from "./export/dump-engine.js";
-export type { DumpEngineOptions, DumpJobOptionsView, DumpOutput, DumpProgress, DumpStatus, StartOptions } from "./export/types.js";
+export type { DumpEngineOptions, DumpJobOptionsView, DumpOutput, DumpProgress, DumpStatus, GzipOptions, StartOptions } from "./export/types.js";
+export type { GzipLevel } from "./output/deflater.js";
 export type { JobEngineOptions } from "./jobs/engine-options.js";
 export type { DumpState, JobError, JobStatusBase, ListOptions, TickResult } from "./jobs/job-types.js";
 export type { DumpStorage } from "./persisted/storage.js";

@@ -5,6 +5,7 @@ import { JobQueue } from "../jobs/job-queue.js";
 import type { ListOptions, TickResult } from "../jobs/job-types.js";
 import { CompletionNotifier } from "../jobs/notifier.js";
 import { abortUploadQuietly } from "../output/r2-objects.js";
+import { preferredEngine } from "../output/deflater.js";
 import { DUMP_RECORD_VERSION, type DumpRecord } from "../persisted/dump-record.js";
 import { parseDumpRecord } from "../persisted/dump-record-versions.js";
 import { JobStore } from "../persisted/job-store.js";
@@ -89,7 +90,16 @@ export class DumpEngine {
         state: "queued",
         format: resolved.format,
         partSize: this.#options.partSize,
-        options: { schema: resolved.schema, data: resolved.data, tables: resolved.tables, exclude: resolved.exclude, gzip: resolved.gzip },
+        options: {
+          schema: resolved.schema,
+          data: resolved.data,
+          tables: resolved.tables,
+          exclude: resolved.exclude,
+          gzip: resolved.gzip,
+          gzipLevel: resolved.gzipLevel,
+          // Chosen once: the job's streams keep it even if the host's flags change (deflater.ts).
+          deflater: resolved.gzip ? preferredEngine() : "pako",
+        },
         keyBase: this.#options.keyPrefix + id,
         databaseSize: this.#sql.databaseSize,
         tableCount: tables.length,

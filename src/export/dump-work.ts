@@ -5,6 +5,7 @@
  * produces bytes.
  */
 import { internalError } from "../errors.js";
+import { type Deflater, deflaterFor } from "../output/deflater.js";
 import { GzipStage } from "../output/gzip-stage.js";
 import { PartWriter, TAIL_CHUNK_BYTES } from "../output/part-writer.js";
 import { JOB_METADATA_KEY } from "../output/r2-objects.js";
@@ -59,7 +60,7 @@ export class DumpWork {
     const upload = record.upload;
     if (!upload) return new DumpWork(storage, record, null, null);
     const tail = await readTail(storage, record.id, upload.tailLength);
-    const gzip = await readGzip(storage, record.id, upload);
+    const gzip = await readGzip(storage, record, upload);
     const writer = new PartWriter(
       bucket.resumeMultipartUpload(upload.key, upload.uploadId),
       record.partSize,
@@ -84,7 +85,7 @@ export class DumpWork {
       this.record.partSize,
       { parts: 0, bytes: 0 },
       new Uint8Array(0),
-      state.gzip ? new GzipStage(state.gzip, new Uint8Array(0)) : null,
+      state.gzip ? new GzipStage(state.gzip, new Uint8Array(0), jobDeflater(this.record)) : null,
     );
   }
 
@@ -182,10 +183,16 @@ async function readTail(storage: StorageLike, id: string, length: number): Promi
 }
 
 /** The compression stage of the open upload, with its pending bytes; null without gzip. */
-async function readGzip(storage: StorageLike, id: string, upload: UploadState): Promise<GzipStage | null> {
+async function readGzip(storage: StorageLike, record: DumpRecord, upload: UploadState): Promise<GzipStage | null> {
+  const id = record.id;
   const state = upload.gzip;
   if (!state) return null;
   const pending = state.pending === 0 ? new Uint8Array(0) : await storage.get<Uint8Array | ArrayBuffer>(keys.gzip(id));
   if (!pending) throw internalError(`pending gzip bytes of job ${id} are missing from storage`);
-  return new GzipStage(state, asBytes(pending).subarray(0, state.pending));
+  return new GzipStage(state, asBytes(pending).subarray(0, state.pending), jobDeflater(record));
+}
+
+/** The deflater of a job's gzip streams: the engine and level it started with. */
+function jobDeflater(record: DumpRecord): Deflater {
+  return deflaterFor(record.options.deflater, record.options.gzipLevel);
 }

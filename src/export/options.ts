@@ -1,6 +1,7 @@
 /** The export engine's own options and a job's start options: checks, defaults and bounds. */
 import { DumpError } from "../errors.js";
 import type { DumpFormatter } from "../formats/formatter.js";
+import { DEFAULT_GZIP_LEVEL, type GzipLevel } from "../output/deflater.js";
 import { type ResolvedJobOptions, integerIn, invalidOption, resolveJobOptions } from "../jobs/engine-options.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
 
@@ -30,6 +31,8 @@ export interface ResolvedStartOptions {
   schema: boolean;
   data: boolean;
   gzip: boolean;
+  /** The gzip level (the default when `gzip` is false). */
+  gzipLevel: GzipLevel;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -99,7 +102,7 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   if (typeof format !== "string" || !Object.hasOwn(formatters, format)) {
     throw new DumpError("UNKNOWN_FORMAT", `Unknown format ${JSON.stringify(format)}; available: ${Object.keys(formatters).join(", ")}.`);
   }
-  for (const flag of ["schema", "data", "gzip"] as const) {
+  for (const flag of ["schema", "data"] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== "boolean") throw invalidOption(`${flag} must be true or false.`);
   }
   const schema = (input.schema as boolean | undefined) ?? true;
@@ -111,6 +114,17 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     exclude: input.exclude === undefined ? [] : tableList("exclude", input.exclude),
     schema,
     data,
-    gzip: (input.gzip as boolean | undefined) ?? false,
+    ...gzipOption(input.gzip),
   };
+}
+
+/** `gzip`: a boolean, or `{ level }` with an integer level from 1 to 9 (compression on). */
+function gzipOption(value: unknown): { gzip: boolean; gzipLevel: GzipLevel } {
+  if (value === undefined || typeof value === "boolean") return { gzip: value ?? false, gzipLevel: DEFAULT_GZIP_LEVEL };
+  const fail = () => invalidOption("gzip must be true, false or { level } with an integer level from 1 (fastest) to 9 (smallest).");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw fail();
+  for (const key of Object.keys(value)) if (key !== "level") throw fail();
+  const { level = DEFAULT_GZIP_LEVEL } = value as { level?: unknown };
+  if (typeof level !== "number" || !Number.isInteger(level) || level < 1 || level > 9) throw fail();
+  return { gzip: true, gzipLevel: level as GzipLevel };
 }

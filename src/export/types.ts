@@ -1,5 +1,6 @@
 /** The public types of exports: the engine's options, a job's start options and its status. */
 import type { DumpFormatter } from "../formats/formatter.js";
+import type { GzipLevel } from "../output/deflater.js";
 import type { JobEngineOptions } from "../jobs/engine-options.js";
 import type { JobStatusBase } from "../jobs/job-types.js";
 
@@ -26,10 +27,12 @@ export interface StartOptions {
   /** Write the rows. Default true. */
   data?: boolean;
   /**
-   * Compress each object as one standard gzip member (key gets `.gz`, `Content-Encoding: gzip`).
-   * Default false.
+   * Compress each object as one standard gzip member (key gets `.gz`, `Content-Encoding: gzip`):
+   * `true` at level 6 (zlib's default), or `{ level }` from 1 (fastest) to 9 (smallest). Native
+   * zlib compresses where the Worker has `nodejs_compat`, pako (JavaScript) elsewhere; the bytes are
+   * the same. Default false.
    */
-  gzip?: boolean;
+  gzip?: boolean | GzipOptions;
   /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
    * under the engine's `callbackSecret` with the time it was sent, in the header
@@ -39,6 +42,12 @@ export interface StartOptions {
    * hosts only when listed in the engine's `callbackHosts`. Stored in plain text with the job.
    */
   callbackUrl?: string;
+}
+
+/** The `gzip` start option's object form. */
+export interface GzipOptions {
+  /** 1 (fastest) to 9 (smallest). Default 6. */
+  level?: GzipLevel;
 }
 
 /** One R2 object written by a job. */
@@ -72,6 +81,8 @@ export interface DumpJobOptionsView {
   schema: boolean;
   data: boolean;
   gzip: boolean;
+  /** The gzip level of a compressed job; null without gzip. */
+  gzipLevel: GzipLevel | null;
   tables: string[] | null;
   exclude: string[];
 }

@@ -1,15 +1,12 @@
-import { Deflate, Z_FULL_FLUSH } from "pako";
 import type { GzipState } from "../persisted/dump-record.js";
-import { concatBytes } from "../util/bytes.js";
+import { concatBytes, freeArrayBuffer } from "../util/bytes.js";
+import type { Deflater } from "./deflater.js";
 
 /**
  * Uncompressed bytes compressed at once. Segments are cut at fixed offsets of the uncompressed
  * stream, so that a redone tick compresses the same segments into the same bytes.
  */
 export const GZIP_SEGMENT_BYTES = 256 * 1024;
-
-/** Compression level of every segment (zlib's default). */
-const LEVEL = 6;
 
 /** gzip header: deflate, no flags, mtime 0 (reproducible), no extra flags, OS unknown. */
 const HEADER = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
@@ -33,15 +30,22 @@ export class GzipStage {
   #crc: number;
   #inputBytes: number;
   #dirty: boolean;
+  readonly #deflater: Deflater;
+  readonly #crc32: (crc: number, bytes: Uint8Array) => number;
 
-  /** Continues a stream from its saved state and pending bytes; {@link initialState} starts one. */
-  constructor(state: GzipState, pending: Uint8Array) {
+  /**
+   * Continues a stream from its saved state and pending bytes ({@link initialState} starts one),
+   * compressing with `deflater`: the engine and level the job recorded.
+   */
+  constructor(state: GzipState, pending: Uint8Array, deflater: Deflater) {
     if (pending.length !== state.pending) throw new Error(`durable-dump: gzip pending bytes are ${pending.length}, the checkpoint says ${state.pending}`);
     this.#buffer.set(pending);
     this.#length = pending.length;
     this.#crc = state.crc;
     this.#inputBytes = state.inputBytes;
     this.#dirty = false;
+    this.#deflater = deflater;
+    this.#crc32 = deflater.crc32 ?? crc32;
   }
 
   /** State of a stream with nothing written yet. */
@@ -71,30 +75,37 @@ export class GzipStage {
       const take = Math.min(GZIP_SEGMENT_BYTES - this.#length, bytes.length - offset);
       const slice = bytes.subarray(offset, offset + take);
       this.#buffer.set(slice, this.#length);
-      this.#crc = crc32(this.#crc, slice);
+      this.#crc = this.#crc32(this.#crc, slice);
       this.#length += take;
       this.#inputBytes += take;
       this.#dirty = true;
       offset += take;
-      if (this.#length === GZIP_SEGMENT_BYTES) await sink(this.#compressPending(false));
+      if (this.#length === GZIP_SEGMENT_BYTES) await this.#send(false, sink);
     }
   }
 
   /** Compresses what is pending and sends the end of the member: final block and trailer. */
   async end(sink: ByteSink): Promise<void> {
-    await sink(this.#compressPending(true));
+    await this.#send(true, sink);
+  }
+
+  /**
+   * Sends the compressed pending bytes, then frees the buffers that held them (the sink has copied
+   * them): ~80 KiB per segment that would otherwise pile up until a collection (bench/README.md).
+   */
+  async #send(last: boolean, sink: ByteSink): Promise<void> {
+    const { bytes, deflated } = this.#compressPending(last);
+    await sink(bytes);
+    if (deflated) freeArrayBuffer(deflated.buffer);
+    if (bytes !== deflated) freeArrayBuffer(bytes.buffer);
   }
 
   /** Deflates the pending bytes (header first if nothing was sent yet), the trailer too when `last`. */
-  #compressPending(last: boolean): Uint8Array {
+  #compressPending(last: boolean): { bytes: Uint8Array; deflated: Uint8Array | null } {
     const pieces: Uint8Array[] = [];
     if (this.#inputBytes - this.#length === 0) pieces.push(HEADER);
-    if (this.#length > 0) {
-      const deflate = new Deflate({ raw: true, level: LEVEL });
-      deflate.push(this.#buffer.subarray(0, this.#length), Z_FULL_FLUSH);
-      if (deflate.err) throw new Error(`durable-dump: deflate failed: ${deflate.msg}`);
-      pieces.push(...deflate.chunks);
-    }
+    const deflated = this.#length > 0 ? this.#deflater.segment(this.#buffer.subarray(0, this.#length)) : null;
+    if (deflated) pieces.push(deflated);
     if (last) {
       const trailer = new Uint8Array(8);
       const view = new DataView(trailer.buffer);
@@ -104,7 +115,7 @@ export class GzipStage {
     }
     this.#length = 0;
     this.#dirty = true;
-    return concatBytes(pieces);
+    return { bytes: pieces.length === 1 && deflated ? deflated : concatBytes(pieces), deflated };
   }
 }
 

@@ -1,5 +1,6 @@
 /** The manifest document: what a dump holds, written next to it in R2, read back by restores. */
 import type { ColumnInfo } from "../sqlite/schema-types.js";
+import type { GzipLevel } from "./deflater.js";
 
 /** The options an export ran with, as its manifest records them. */
 export interface DumpManifestOptions {
@@ -8,6 +9,8 @@ export interface DumpManifestOptions {
   tables: string[] | null;
   exclude: string[];
   gzip: boolean;
+  /** The gzip level of a compressed dump; null without gzip. Absent in manifests written by 0.1.0 (level 6). */
+  gzipLevel?: GzipLevel | null;
 }
 
 /**

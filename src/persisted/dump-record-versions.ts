@@ -68,6 +68,8 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
   const record: DumpRecord = {
     ...rest,
     v: 2,
+    // 0.1.0 compressed with pako at level 6.
+    options: { ...rest.options, gzipLevel: 6, deflater: "pako" },
     tableCount: tables.length,
     // The plan and the rows per table serve a running job only (the manifest holds them after).
     plan: active ? store(tables, LIST_LIMITS.plan, (p) => keys.scratchPage("plan", id, p)) : [],

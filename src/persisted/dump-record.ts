@@ -108,7 +108,17 @@ const uploadShape = object({
 });
 export type UploadState = Infer<typeof uploadShape>;
 
-export const dumpOptionsShape = object({ schema: boolean, data: boolean, tables: nullable(array(string)), exclude: array(string), gzip: boolean });
+export const dumpOptionsShape = object({
+  schema: boolean,
+  data: boolean,
+  tables: nullable(array(string)),
+  exclude: array(string),
+  gzip: boolean,
+  /** Compression level of every gzip segment; zlib's default 6 in records written before levels existed. */
+  gzipLevel: optional(literal(1, 2, 3, 4, 5, 6, 7, 8, 9), 6),
+  /** The deflate engine (output/deflater.ts) the job started with; "pako" in records written before native zlib. */
+  deflater: optional(literal("node:zlib", "pako"), "pako"),
+});
 export type DumpJobOptions = Infer<typeof dumpOptionsShape>;
 
 export const dumpRecordShape = object({

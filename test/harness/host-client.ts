@@ -100,6 +100,10 @@ export class HostObject {
   kvKeys(prefix = ""): Promise<string[]> {
     return this.call("GET", `kv/${encodeURIComponent(prefix)}`);
   }
+  /** The value of a key of the object's KV storage (JSON values only), null when absent. */
+  kvValue<T>(key: string): Promise<T | null> {
+    return this.call("GET", `kv-value/${encodeURIComponent(key)}`);
+  }
   alarmInfo(): Promise<{ alarm: number | null; alarmRuns: number; alarmErrors: string[]; mode: string }> {
     return this.call("GET", "alarm");
   }

@@ -44,7 +44,7 @@ const startOptions = fc.oneof(
       exclude: fc.oneof(fc.array(tableName, { maxLength: 4 }), junk),
       schema: fc.oneof(fc.boolean(), junk),
       data: fc.oneof(fc.boolean(), junk),
-      gzip: fc.oneof(fc.boolean(), junk),
+      gzip: fc.oneof(fc.boolean(), junk, fc.record({ level: fc.oneof(fc.integer({ min: -1, max: 11 }), junk) }, { requiredKeys: [] })),
       callbackUrl: fc.oneof(callbackUrl, junk),
       bogus: junk,
     },
@@ -135,6 +135,11 @@ describe("bad input is refused with typed errors and leaves no trace", () => {
             const { protocol, hostname } = new URL(url as string);
             expect(protocol).toBe("https:");
             expect(hostname, url as string).not.toMatch(/^\[|^[\d.]+$/);
+          }
+          const gzip = (options as { gzip?: unknown })?.gzip;
+          if (typeof gzip === "object" && gzip !== null) {
+            const level = (gzip as { level?: unknown }).level ?? 6;
+            expect(Object.keys(gzip).every((k) => k === "level") && Number.isInteger(level) && (level as number) >= 1 && (level as number) <= 9).toBe(true);
           }
           await obj.abort(a.result!.id);
         }

@@ -30,8 +30,22 @@ describe.each(["0.1.0"])("jobs persisted by release %s", (release) => {
     const before = await obj.list();
     expect(before.some((j) => j.state === "running" || j.state === "queued")).toBe(true);
     await obj.drain();
-    expect(await outputDigests(await obj.list(), rt.readObject)).toEqual(expected[name]);
+    expect(withoutAdditions(await outputDigests(await obj.list(), rt.readObject))).toEqual(expected[name]);
     const temporary = (await obj.keys()).filter((k) => k.startsWith("durable-dump:") && !/^durable-dump:(job|jobs|parts):/.test(k));
     expect(temporary).toEqual([]);
   });
 });
+
+/**
+ * The digests with what manifests gained since the fixture's release taken out, once checked:
+ * `options.gzipLevel` (level 6 for a job of 0.1.0 that compresses, null for one that does not).
+ */
+function withoutAdditions(digests: Awaited<ReturnType<typeof outputDigests>>) {
+  return digests.map((d) => {
+    if (!d.manifest) return d;
+    const { gzipLevel, ...options } = d.manifest.options as { gzip: boolean; gzipLevel?: number | null };
+    // Absent from the manifests of jobs that 0.1.0 itself completed.
+    if (gzipLevel !== undefined) expect(gzipLevel, `${d.id}: manifest options.gzipLevel`).toBe(options.gzip ? 6 : null);
+    return { ...d, manifest: { ...d.manifest, options } };
+  });
+}

@@ -19,6 +19,7 @@
  * - `POST /mode`      `{ mode: "manual" | "auto" }`: whether `alarm()` calls `engine.tick()`.
  * - `GET  /alarm`     `{ alarm, alarmRuns, alarmErrors, mode }` for diagnostics.
  * - `GET  /kv/:prefix` keys of ctx.storage (the KV API) starting with the prefix.
+ * - `GET  /kv-value/:key` the value stored under a key of ctx.storage (null when absent).
  *
  * A {@link DumpError} is answered with status 400 and `{ error: { code, message } }`; any other
  * error with status 500 and `{ error: { code: "INTERNAL", message, stack } }`.
@@ -168,6 +169,8 @@ export class TestHost {
         return json(await (await this.getEngine()).list());
       case "kv":
         return json([...(await this.ctx.storage.list({ prefix: arg ?? "" })).keys()]);
+      case "kv-value":
+        return json((await this.ctx.storage.get(arg ?? "")) ?? null);
       case "evict":
         this.engine = null;
         return json({ ok: true });

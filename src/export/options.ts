@@ -30,6 +30,7 @@ export interface ResolvedStartOptions {
   schema: boolean;
   data: boolean;
   gzip: boolean;
+  kv: boolean;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -77,7 +78,7 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "callbackUrl"]);
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "callbackUrl"]);
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -99,12 +100,13 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   if (typeof format !== "string" || !Object.hasOwn(formatters, format)) {
     throw new DumpError("UNKNOWN_FORMAT", `Unknown format ${JSON.stringify(format)}; available: ${Object.keys(formatters).join(", ")}.`);
   }
-  for (const flag of ["schema", "data", "gzip"] as const) {
+  for (const flag of ["schema", "data", "gzip", "kv"] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== "boolean") throw invalidOption(`${flag} must be true or false.`);
   }
   const schema = (input.schema as boolean | undefined) ?? true;
   const data = (input.data as boolean | undefined) ?? true;
-  if (!schema && !data) throw invalidOption("schema and data are both false: the dump would be empty.");
+  const kv = (input.kv as boolean | undefined) ?? false;
+  if (!schema && !data && !kv) throw invalidOption("schema, data and kv are all false: the dump would be empty.");
   return {
     format,
     tables: input.tables === undefined ? null : tableList("tables", input.tables),
@@ -112,5 +114,6 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     schema,
     data,
     gzip: (input.gzip as boolean | undefined) ?? false,
+    kv,
   };
 }

@@ -31,6 +31,14 @@ export interface StartOptions {
    */
   gzip?: boolean;
   /**
+   * Also export the object's key-value entries (`ctx.storage.put`, `ctx.storage.kv`), every
+   * structured-clone type exactly, as one more object: `<prefix><id>.kv.ndjson` (`.gz` with
+   * `gzip`), written after the tables (docs/kv.md). The engines' own `durable-dump:` keys are left
+   * out. With `schema: false, data: false` the job writes only this object. Needs `storage.kv`
+   * (any SQLite-backed object's `ctx.storage`). Default false.
+   */
+  kv?: boolean;
+  /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
    * with HMAC-SHA256 of the body under the engine's `callbackSecret` in the header
    * `Durable-Dump-Signature: sha256=<hex>`. Delivered by a later tick, retried with backoff; never
@@ -45,6 +53,8 @@ export interface DumpOutput {
   key: string;
   /** Table the object holds, for formats with one object per table. */
   table?: string;
+  /** Set on the object of key-value entries (`kv: true`). */
+  kv?: true;
   /** Bytes written so far (final size once the job completed). */
   bytes: number;
   /** Multipart parts uploaded so far. */
@@ -60,6 +70,8 @@ export interface DumpProgress {
   /** Table being exported now, if any. */
   currentTable: string | null;
   rowsWritten: number;
+  /** Key-value entries written (`kv: true`). */
+  kvEntriesWritten: number;
   bytesWritten: number;
   partsUploaded: number;
 }
@@ -70,6 +82,7 @@ export interface DumpJobOptionsView {
   schema: boolean;
   data: boolean;
   gzip: boolean;
+  kv: boolean;
   tables: string[] | null;
   exclude: string[];
 }

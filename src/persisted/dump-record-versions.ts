@@ -63,17 +63,23 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
     bytes: o.bytes,
     parts: o.parts.length,
     partPages: active ? store(o.parts, LIST_LIMITS.parts, (p) => keys.scratchPage("parts", id, p, index)) : [],
+    kv: false,
   }));
-  const { v: _v, tables, outputs: _outputs, upload, cursor, stats, ...rest } = old;
+  const { v: _v, tables, outputs: _outputs, upload, cursor, stats, options, ...rest } = old;
   const record: DumpRecord = {
     ...rest,
     v: 2,
+    options: { ...options, kv: false },
     tableCount: tables.length,
     // The plan and the rows per table serve a running job only (the manifest holds them after).
     plan: active ? store(tables, LIST_LIMITS.plan, (p) => keys.scratchPage("plan", id, p)) : [],
     rows: active ? store(stats.tableRows, LIST_LIMITS.rows, (p) => keys.scratchPage("rows", id, p)) : [],
     objects: store(objects, LIST_LIMITS.objects, (p) => keys.recordPage("job", id, "objects", p)),
-    cursor: { ...cursor, name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null) },
+    cursor: {
+      ...cursor,
+      name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null),
+      kv: null,
+    },
     upload: upload && {
       key: upload.key,
       uploadId: upload.uploadId,
@@ -84,6 +90,7 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
       uploadedBytes: upload.parts.reduce((sum, p) => sum + p.size, 0),
       tailLength: upload.tailLength,
       gzip: upload.gzip,
+      kv: false,
     },
     stats: { rowsWritten: stats.rowsWritten, tablesDone: stats.tablesDone },
   };

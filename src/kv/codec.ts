@@ -98,7 +98,8 @@ const REVIVERS: Record<string, (payload: any) => unknown> = {
     return error;
   },
   "dd:Error": ([name, message, stack, cause]: [string, string, string | undefined, [unknown] | []]) => {
-    const Constructor = ERROR_CONSTRUCTORS[name] ?? Error;
+    // Only own entries: a name such as "constructor" must not reach Object.
+    const Constructor = Object.hasOwn(ERROR_CONSTRUCTORS, name) ? ERROR_CONSTRUCTORS[name]! : Error;
     const error = cause.length > 0 ? new Constructor(message, { cause: cause[0] }) : new Constructor(message);
     if (error.name !== name) defineData(error, "name", name);
     setStack(error, stack);

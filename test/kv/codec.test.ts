@@ -145,6 +145,15 @@ group("the decoder refuses what this library did not write", () => {
     }).toThrow(message);
   });
 
+  test("an Error's name picks one of the seven standard classes, never another global", () => {
+    const decoder = new KvFileDecoder();
+    decoder.accept(header);
+    const [, value] = decoder.accept('["e",[["dd:Error",1],[2,3,-1,4],"constructor","m",[]]]')!;
+    expect(value).toBeInstanceOf(Error);
+    expect(Object.getPrototypeOf(value)).toBe(Error.prototype);
+    expect((value as Error).name).toBe("constructor");
+  });
+
   test("a file without its trailer is truncated", () => {
     const decoder = new KvFileDecoder();
     decoder.accept(header);

@@ -150,6 +150,13 @@ test("kv: true with schema and data false writes the key-value object alone", as
   expect(await target.describe()).toEqual(withoutEngineKeys(await source.describe()));
 });
 
+test("a per-table format with no table completes without an object", async () => {
+  const plain = await h.object().export({ format: "ndjson" });
+  expect(plain.state, JSON.stringify(plain.error)).toBe("completed");
+  expect(plain.outputs).toEqual([]);
+  expect((await readManifest(h, plain)).objects).toEqual([]);
+});
+
 test("an object without entries writes a header and a trailer of 0", async () => {
   const source = h.object();
   const status = await source.export({ kv: true, format: "ndjson" });

@@ -6,7 +6,8 @@
  * object already seen (cycles, shared references). Runs in workerd and in Node.
  */
 
-const TYPED = [
+/** The twelve typed array classes. */
+export const TYPED_ARRAYS = [
   "Int8Array",
   "Uint8Array",
   "Uint8ClampedArray",
@@ -19,7 +20,7 @@ const TYPED = [
   "Float64Array",
   "BigInt64Array",
   "BigUint64Array",
-];
+] as const;
 
 function primitive(v: unknown): string | null {
   switch (typeof v) {
@@ -89,7 +90,8 @@ export function describe(root: unknown): string {
     else if (tag === "Map") body = [...v].map(([k, x]) => `${d(k)}=>${d(x)}`).join(",");
     else if (tag === "Set") body = [...v].map(d).join(",");
     else if (tag === "ArrayBuffer") body = `bytes=${v.byteLength} resizable=${!!v.resizable} max=${v.maxByteLength} ${hex(new Uint8Array(v))}`;
-    else if (TYPED.includes(tag) || tag === "DataView") body = `off=${v.byteOffset} blen=${v.byteLength} len=${v.length} buf=${d(v.buffer)}`;
+    else if ((TYPED_ARRAYS as readonly string[]).includes(tag) || tag === "DataView")
+      body = `off=${v.byteOffset} blen=${v.byteLength} len=${v.length} buf=${d(v.buffer)}`;
     else if (tag === "Number" || tag === "String" || tag === "Boolean" || tag === "BigInt") body = String(primitive(v.valueOf()));
     else if (tag === "Error" || v instanceof Error) {
       const stack = Object.hasOwn(v, "stack") || typeof v.stack === "string" ? JSON.stringify(String(v.stack)) : "no";

@@ -40,6 +40,10 @@ export const DUMP_ERROR_CODES = {
   INVALID_ARGUMENT: { retryable: false },
   /** A job's persisted state cannot be read (damaged, or written by a newer release); that job fails, the others go on. */
   RECORD_UNREADABLE: { retryable: false },
+  /** A key-value entry's value cannot be written exactly (it refers back to itself through an Error, say); the message names the key. */
+  KV_VALUE_UNSUPPORTED: { retryable: false },
+  /** A key-value file does not read back: damaged, truncated, or written with another codec or file version. */
+  KV_FILE_INVALID: { retryable: false },
   /** The library broke one of its own invariants (a bug): the job fails at once rather than retrying. */
   INTERNAL: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;

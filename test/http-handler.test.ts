@@ -204,17 +204,29 @@ describe("createDumpHandler: per-table downloads and mounting", () => {
       { key: `p/${id}/${encodeURIComponent("a/b é")}.csv`, table: "a/b é", bytes: 5, parts: 1, complete: true },
     ],
   });
+  // A job that also exported key-value entries (kv: true).
+  const kvId = "20261125T130000000Z-kvkvkvkv";
+  const kvStatus = () => ({
+    id: kvId,
+    state: "completed",
+    format: "csv",
+    outputs: [
+      { key: `p/${kvId}/users.csv`, table: "users", bytes: 11, parts: 1, complete: true },
+      { key: `p/${kvId}.kv.ndjson`, kv: true, bytes: 3, parts: 1, complete: true },
+    ],
+  });
   let handler: (r: Request) => Promise<Response>;
 
   beforeAll(async () => {
     rt = await startExample("example");
     const bucket = (await rt.mf.getR2Bucket("DUMPS")) as unknown as R2Bucket;
+    await bucket.put(`p/${kvId}.kv.ndjson`, "kv\n", { httpMetadata: { contentType: "application/x-ndjson; charset=utf-8" } });
     await bucket.put(`p/${id}/users.csv`, "id,name\r\n1\r\n", { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
     await bucket.put(`p/${id}/${encodeURIComponent("a/b é")}.csv`, "x\r\n1\r\n", { httpMetadata: { contentType: "text/csv; charset=utf-8" } });
     const { createDumpHandler, bearerAuth } = await import("../src/index.js");
     const engine = {
       start: async () => status("queued"),
-      status: async (x: string) => (x === id ? status("completed") : null),
+      status: async (x: string) => (x === id ? status("completed") : x === kvId ? kvStatus() : null),
       abort: async () => null,
       list: async () => [status("completed")],
     } as never;
@@ -249,6 +261,25 @@ describe("createDumpHandler: per-table downloads and mounting", () => {
     expect(await users.text()).toBe("name");
     const missing = await get(`/admin/dumps/${id}/download?table=nope`);
     expect(missing.status).toBe(404);
+  });
+
+  test("the key-value object: listed in the 300 with ?kv, served with ?kv, refused with ?table= too", async () => {
+    const list = await get(`/admin/dumps/${kvId}/download`);
+    expect(list.status).toBe(300);
+    expect(await list.json()).toEqual({
+      outputs: [
+        { table: "users", bytes: 11, href: `/admin/dumps/${kvId}/download?table=users` },
+        { kv: true, bytes: 3, href: `/admin/dumps/${kvId}/download?kv` },
+      ],
+    });
+    const res = await get(`/admin/dumps/${kvId}/download?kv`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("kv\n");
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${kvId}.kv.ndjson"; filename*=UTF-8''${kvId}.kv.ndjson`);
+    expect((await get(`/admin/dumps/${kvId}/download?kv&table=users`)).status).toBe(400);
+    const none = await get(`/admin/dumps/${id}/download?kv`);
+    expect(none.status).toBe(404);
+    expect(((await none.json()) as any).error.message).toMatch(/kv: true/);
   });
 
   test("mounted under basePath only; outside it 404 before any auth", async () => {

@@ -1,4 +1,5 @@
 import { AlarmScheduler } from "../alarms/scheduler.js";
+import { DumpError } from "../errors.js";
 import { builtinFormatters } from "../formats/builtins.js";
 import { checkCallbackUrl } from "../jobs/callbacks.js";
 import { JobQueue } from "../jobs/job-queue.js";
@@ -6,7 +7,7 @@ import type { ListOptions, TickResult } from "../jobs/job-types.js";
 import { CompletionNotifier } from "../jobs/notifier.js";
 import { abortUploadQuietly } from "../output/r2-objects.js";
 import { preferredEngine } from "../output/deflater.js";
-import { DUMP_RECORD_VERSION, type DumpRecord } from "../persisted/dump-record.js";
+import { DUMP_RECORD_VERSION, type DumpRecord, type DumpStep } from "../persisted/dump-record.js";
 import { parseDumpRecord } from "../persisted/dump-record-versions.js";
 import { JobStore } from "../persisted/job-store.js";
 import { DumpJobs, tickGraceMs } from "./dump-jobs.js";
@@ -51,7 +52,15 @@ export class DumpEngine {
     this.#storage = options.storage;
     const { now, random, tickBudgetMs } = this.#options;
     this.#scheduler = options.scheduler ?? new AlarmScheduler(options.storage, { now });
-    this.#jobs = new DumpJobs({ sql: options.sql, bucket: options.bucket, storage: options.storage, formatters: this.#options.formatters, now, tickBudgetMs });
+    this.#jobs = new DumpJobs({
+      sql: options.sql,
+      bucket: options.bucket,
+      storage: options.storage,
+      kv: options.storage.kv ?? null,
+      formatters: this.#options.formatters,
+      now,
+      tickBudgetMs,
+    });
     this.#queue = new JobQueue(new JobStore(options.storage, "job", parseDumpRecord), this.#jobs, {
       ...this.#options,
       wakeName: DUMP_WAKE,
@@ -82,7 +91,18 @@ export class DumpEngine {
     const formatter = this.#jobs.formatter(resolved.format);
     const url = (options as StartOptions | undefined)?.callbackUrl;
     const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options);
-    const tables = planTables(this.#sql, resolved.tables, resolved.exclude);
+    if (resolved.kv && !this.#storage.kv) {
+      throw new DumpError(
+        "INVALID_OPTIONS",
+        "kv: true needs storage.kv, the synchronous key-value API of a SQLite-backed object: pass ctx.storage as storage.",
+      );
+    }
+    // With neither schema nor data, the job writes the key-value object alone.
+    const kvOnly = resolved.kv && !resolved.schema && !resolved.data;
+    const tables = kvOnly ? [] : planTables(this.#sql, resolved.tables, resolved.exclude);
+    // A per-table format writes no object for no tables: the job goes straight to what follows them.
+    const noTableObjects = kvOnly || (formatter.objectPerTable && tables.length === 0);
+    const first: DumpStep = noTableObjects ? (resolved.kv ? "kvHeader" : "done") : "header";
     const record = await this.#queue.add(async (id, createdAt) => {
       const record: DumpRecord = {
         v: DUMP_RECORD_VERSION,
@@ -99,6 +119,7 @@ export class DumpEngine {
           gzipLevel: resolved.gzipLevel,
           // Chosen once: the job's streams keep it even if the host's flags change (deflater.ts).
           deflater: resolved.gzip ? preferredEngine() : "pako",
+          kv: resolved.kv,
         },
         keyBase: this.#options.keyPrefix + id,
         databaseSize: this.#sql.databaseSize,
@@ -106,7 +127,7 @@ export class DumpEngine {
         plan: [],
         rows: [],
         objects: [],
-        cursor: { step: "header", table: 0, name: null, key: null, rowsInTable: 0, snapshot: null, written: 0 },
+        cursor: { step: first, table: 0, name: null, key: null, rowsInTable: 0, snapshot: null, written: 0, kv: null },
         upload: null,
         stats: { rowsWritten: 0, tablesDone: 0 },
         manifestKey: null,
@@ -126,7 +147,7 @@ export class DumpEngine {
       for (const name of tables) await plan.push(name);
       record.plan = plan.sizes;
       const entries = plan.dirtyEntries();
-      if (formatter.objectPerTable) return { record, entries };
+      if (formatter.objectPerTable || noTableObjects) return { record, entries };
       const opened = await openOutput(this.#bucket, record, formatter, null, 0);
       record.upload = opened.state;
       return { record, entries, undo: () => abortUploadQuietly(this.#bucket, opened.state) };

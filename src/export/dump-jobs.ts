@@ -5,6 +5,7 @@
 import { DumpError } from "../errors.js";
 import type { DumpFormatter } from "../formats/formatter.js";
 import type { Commit, JobKind } from "../jobs/job-kind.js";
+import type { KvLister } from "../kv/entry-reader.js";
 import { TAIL_CHUNK_BYTES } from "../output/part-writer.js";
 import { abortUploadQuietly, deleteOwnedObjects } from "../output/r2-objects.js";
 import type { DumpRecord } from "../persisted/dump-record.js";
@@ -31,6 +32,8 @@ export interface DumpJobsDeps {
   sql: SqlStorage;
   bucket: R2Bucket;
   storage: StorageLike;
+  /** The object's key-value entries, read by jobs with `kv: true` (null when storage has no `kv`). */
+  kv: KvLister | null;
   formatters: Record<string, DumpFormatter>;
   now: () => number;
   tickBudgetMs: number;
@@ -58,7 +61,7 @@ export class DumpJobs implements JobKind<DumpRecord, DumpStatus> {
     const formatter = this.formatter(record.format);
     const work = await this.#workFor(record);
     this.#current = work;
-    const runner = new ExportRunner(work, { sql: this.#deps.sql, bucket: this.#deps.bucket, formatter, now: this.#deps.now });
+    const runner = new ExportRunner(work, { sql: this.#deps.sql, bucket: this.#deps.bucket, kv: this.#deps.kv, formatter, now: this.#deps.now });
     try {
       return await this.#run(work, runner, deadline, commit);
     } finally {

@@ -108,7 +108,7 @@ export class DumpWork {
       const head = await bucket.head(upload.key);
       if (head?.customMetadata?.[JOB_METADATA_KEY] !== this.record.id || head.size !== writer.bytes) throw error;
     }
-    await this.objects.push({ key: upload.key, table: upload.table, bytes: writer.bytes, parts: all.length, partPages: parts.sizes });
+    await this.objects.push({ key: upload.key, table: upload.table, bytes: writer.bytes, parts: all.length, partPages: parts.sizes, kv: upload.kv });
     this.#completedParts.set(upload.object, parts);
     this.#storeParts = { ...this.#storeParts, ...parts.dirtyEntries() };
     this.record.upload = null;

@@ -1,25 +1,22 @@
 /**
- * The steps of an export (header, tables, footer, finish), writing the output through the job's
- * {@link DumpWork}. It changes the record in memory only; the engine checkpoints it.
+ * The steps of an export (header, tables, footer, finish, then the key-value object with
+ * `kv: true`), writing the output through the job's {@link DumpWork}. It changes the record in
+ * memory only; the engine checkpoints it.
  */
 import { DumpError } from "../errors.js";
 import type { DumpFormatter, FooterContext, FormatContext } from "../formats/formatter.js";
 import { TAIL_CHUNK_BYTES } from "../output/part-writer.js";
+import type { KvLister } from "../kv/entry-reader.js";
+import type { DumpStep } from "../persisted/dump-record.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
 import { TableReader } from "../sqlite/table-reader.js";
 import { yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
+import { KvSteps } from "./kv-steps.js";
+import { MAX_SLICE_CHARS, adaptBatch } from "./slices.js";
 
-/** A synchronous slice of work aims at this many milliseconds, so the host keeps serving requests. */
-const SLICE_MS = 20;
-/**
- * Characters (UTF-8 bytes for batches concatenated by SQLite) of rendered rows one synchronous
- * slice writes at most: short slices keep requests answered at no cost in throughput
- * (bench/README.md, "What was optimised").
- */
-const MAX_SLICE_CHARS = 512 * 1024;
 /**
  * UTF-8 bytes one query renders at most; a slice runs several. Batches read row by row, as text,
  * are smaller (see TableReader); bench/README.md, "What was optimised".
@@ -32,6 +29,8 @@ const MAX_BATCH_ROWS = 20_000;
 export interface RunnerDeps {
   sql: SqlStorage;
   bucket: R2Bucket;
+  /** The object's key-value entries (jobs with `kv: true`); null when the engine's storage has no `kv`. */
+  kv: KvLister | null;
   formatter: DumpFormatter;
   now: () => number;
 }
@@ -41,6 +40,7 @@ export class ExportRunner {
   readonly #work: DumpWork;
   readonly #deps: RunnerDeps;
   readonly #schema: SchemaReader;
+  readonly #kv: KvSteps;
   #tables: TableInfo[] | null = null;
   #reader: { name: string; reader: TableReader } | null = null;
   #batchRows = 256;
@@ -49,6 +49,7 @@ export class ExportRunner {
     this.#work = work;
     this.#deps = deps;
     this.#schema = new SchemaReader(deps.sql);
+    this.#kv = new KvSteps(work, deps, (text) => this.#write(text));
   }
 
   /**
@@ -63,7 +64,8 @@ export class ExportRunner {
     const open = () => cursor.step !== "done" && cursor.step !== "finish";
     if (open()) await this.#step();
     while (open() && this.#deps.now() < deadline) await this.#step();
-    while (cursor.step === "rows" && (this.#work.writer?.tailLength ?? 0) > TAIL_CHUNK_BYTES && this.#deps.now() < graceUntil) await this.#step();
+    const amid = () => cursor.step === "rows" || cursor.step === "kvEntries";
+    while (amid() && (this.#work.writer?.tailLength ?? 0) > TAIL_CHUNK_BYTES && this.#deps.now() < graceUntil) await this.#step();
     // A part upload may still be in flight: its part must be recorded before the checkpoint.
     await this.#work.writer?.settle();
   }
@@ -86,8 +88,15 @@ export class ExportRunner {
   /** Completes the open upload (after the checkpoint that followed {@link uploadLastPart}) and moves on. */
   async finish(): Promise<void> {
     await this.#work.complete(this.#deps.bucket);
-    if (this.#formatter.objectPerTable) this.#nextTable();
-    else this.#work.record.cursor.step = "done";
+    const cursor = this.#work.record.cursor;
+    if (cursor.kv === null && this.#formatter.objectPerTable) this.#nextTable();
+    else cursor.step = this.#afterTables();
+  }
+
+  /** What follows the tables' objects: the key-value object if the job wants one and has not written it, else the end. */
+  #afterTables(): DumpStep {
+    const record = this.#work.record;
+    return record.options.kv && record.cursor.kv === null ? "kvHeader" : "done";
   }
 
   get #formatter(): DumpFormatter {
@@ -137,6 +146,12 @@ export class ExportRunner {
         cursor.step = "finish";
         return;
       }
+      case "kvHeader":
+        return this.#kv.header();
+      case "kvEntries":
+        return this.#kv.entries();
+      case "kvFooter":
+        return this.#kv.footer();
       case "finish":
       case "done":
         return;
@@ -178,13 +193,7 @@ export class ExportRunner {
     if (batch.done) cursor.step = "tableFooter";
     // Date.now() does not advance during synchronous work in workerd, so the slice is timed across the yield.
     await yieldToEvents();
-    this.#adaptBatch(this.#deps.now() - started);
-  }
-
-  /** Scales the batch so that one synchronous slice takes about {@link SLICE_MS}. */
-  #adaptBatch(elapsedMs: number): void {
-    const scaled = elapsedMs <= 0 ? this.#batchRows * 2 : Math.round((this.#batchRows * SLICE_MS) / elapsedMs);
-    this.#batchRows = Math.max(MIN_BATCH_ROWS, Math.min(MAX_BATCH_ROWS, scaled, this.#batchRows * 2));
+    this.#batchRows = adaptBatch(this.#batchRows, this.#deps.now() - started, MIN_BATCH_ROWS, MAX_BATCH_ROWS);
   }
 
   async #write(text: string | Uint8Array): Promise<void> {
@@ -207,7 +216,7 @@ export class ExportRunner {
     cursor.key = null;
     cursor.rowsInTable = 0;
     const more = cursor.table < this.#work.plan.length;
-    if (this.#formatter.objectPerTable) cursor.step = more ? "header" : "done";
+    if (this.#formatter.objectPerTable) cursor.step = more ? "header" : this.#afterTables();
     else cursor.step = more ? "tableHeader" : "footer";
   }
 

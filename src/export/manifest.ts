@@ -1,4 +1,6 @@
 /** The manifest every completed export writes next to its output. */
+import { KV_CODEC } from "../kv/codec.js";
+import { KV_EXCLUDED_PREFIXES, KV_FILE_VERSION } from "../kv/kv-file.js";
 import type { DumpManifest } from "../output/manifest.js";
 import { JOB_METADATA_KEY, assertOwnKey, manifestKey } from "../output/r2-objects.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
@@ -13,14 +15,21 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
   const manifestObjects: DumpManifest["objects"] = [];
   for (const [index, o] of objects.entries()) {
     const parts = await work.partsOf(index, o).all();
-    manifestObjects.push({ key: o.key, table: o.table, bytes: o.bytes, parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })) });
+    manifestObjects.push({
+      key: o.key,
+      table: o.table,
+      ...(o.kv ? { kv: true as const } : {}),
+      bytes: o.bytes,
+      parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })),
+    });
   }
-  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel } = record.options;
+  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel, kv } = record.options;
+  const kvObject = objects.find((o) => o.kv);
   return {
     manifestVersion: 1,
     jobId: record.id,
     format: record.format,
-    options: { schema: withSchema, data, tables, exclude, gzip, gzipLevel: gzip ? gzipLevel : null },
+    options: { schema: withSchema, data, tables, exclude, gzip, gzipLevel: gzip ? gzipLevel : null, ...(kv ? { kv: true as const } : {}) },
     createdAt: iso(record.createdAt),
     startedAt: record.startedAt === null ? null : iso(record.startedAt),
     finishedAt: iso(record.finishedAt ?? record.updatedAt),
@@ -38,6 +47,15 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
       };
     }),
     objects: manifestObjects,
+    ...(kvObject && {
+      kv: {
+        key: kvObject.key,
+        codec: KV_CODEC,
+        fileVersion: KV_FILE_VERSION,
+        entries: record.cursor.kv?.entries ?? 0,
+        excludedPrefixes: [...KV_EXCLUDED_PREFIXES],
+      },
+    }),
   };
 }
 

@@ -33,6 +33,7 @@ export interface ResolvedStartOptions {
   gzip: boolean;
   /** The gzip level (the default when `gzip` is false). */
   gzipLevel: GzipLevel;
+  kv: boolean;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -80,7 +81,7 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "callbackUrl"]);
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "callbackUrl"]);
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -102,12 +103,13 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   if (typeof format !== "string" || !Object.hasOwn(formatters, format)) {
     throw new DumpError("UNKNOWN_FORMAT", `Unknown format ${JSON.stringify(format)}; available: ${Object.keys(formatters).join(", ")}.`);
   }
-  for (const flag of ["schema", "data"] as const) {
+  for (const flag of ["schema", "data", "kv"] as const) {
     if (input[flag] !== undefined && typeof input[flag] !== "boolean") throw invalidOption(`${flag} must be true or false.`);
   }
   const schema = (input.schema as boolean | undefined) ?? true;
   const data = (input.data as boolean | undefined) ?? true;
-  if (!schema && !data) throw invalidOption("schema and data are both false: the dump would be empty.");
+  const kv = (input.kv as boolean | undefined) ?? false;
+  if (!schema && !data && !kv) throw invalidOption("schema, data and kv are all false: the dump would be empty.");
   return {
     format,
     tables: input.tables === undefined ? null : tableList("tables", input.tables),
@@ -115,6 +117,7 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     schema,
     data,
     ...gzipOption(input.gzip),
+    kv,
   };
 }
 

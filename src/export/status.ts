@@ -7,27 +7,36 @@ export function toStatus(record: DumpRecord, objects: readonly OutputObject[]): 
   const outputs: DumpOutput[] = objects.map((o) => ({
     key: o.key,
     ...(o.table === null ? {} : { table: o.table }),
+    ...(o.kv ? { kv: true as const } : {}),
     bytes: o.bytes,
     parts: o.parts,
     complete: true,
   }));
   const u = record.upload;
   if (u) {
-    outputs.push({ key: u.key, ...(u.table === null ? {} : { table: u.table }), bytes: u.uploadedBytes + u.tailLength, parts: u.partCount, complete: false });
+    outputs.push({
+      key: u.key,
+      ...(u.table === null ? {} : { table: u.table }),
+      ...(u.kv ? { kv: true as const } : {}),
+      bytes: u.uploadedBytes + u.tailLength,
+      parts: u.partCount,
+      complete: false,
+    });
   }
   const cursor = record.cursor;
   const inTable = cursor.step === "tableHeader" || cursor.step === "rows" || cursor.step === "tableFooter";
-  const { schema, data, gzip, gzipLevel, tables, exclude } = record.options;
+  const { schema, data, gzip, gzipLevel, kv, tables, exclude } = record.options;
   return {
     id: record.id,
     state: record.state,
     format: record.format,
-    options: { format: record.format, schema, data, gzip, gzipLevel: gzip ? gzipLevel : null, tables, exclude },
+    options: { format: record.format, schema, data, gzip, gzipLevel: gzip ? gzipLevel : null, kv, tables, exclude },
     progress: {
       tablesDone: record.stats.tablesDone,
       tablesTotal: record.tableCount,
       currentTable: record.state === "running" && inTable ? cursor.name : null,
       rowsWritten: record.stats.rowsWritten,
+      kvEntriesWritten: cursor.kv?.entries ?? 0,
       bytesWritten: outputs.reduce((sum, o) => sum + o.bytes, 0),
       partsUploaded: outputs.reduce((sum, o) => sum + o.parts, 0),
     },
@@ -48,8 +57,8 @@ export function unreadableStatus(job: IndexedJob): DumpStatus {
     id: job.id,
     state: "failed",
     format: "unknown",
-    options: { format: "unknown", schema: false, data: false, gzip: false, gzipLevel: null, tables: null, exclude: [] },
-    progress: { tablesDone: 0, tablesTotal: 0, currentTable: null, rowsWritten: 0, bytesWritten: 0, partsUploaded: 0 },
+    options: { format: "unknown", schema: false, data: false, gzip: false, gzipLevel: null, kv: false, tables: null, exclude: [] },
+    progress: { tablesDone: 0, tablesTotal: 0, currentTable: null, rowsWritten: 0, kvEntriesWritten: 0, bytesWritten: 0, partsUploaded: 0 },
     outputs: [],
     createdAt: job.createdAt,
     startedAt: null,

@@ -34,6 +34,14 @@ export interface StartOptions {
    */
   gzip?: boolean | GzipOptions;
   /**
+   * Also export the object's key-value entries (`ctx.storage.put`, `ctx.storage.kv`), every
+   * structured-clone type exactly, as one more object: `<prefix><id>.kv.ndjson` (`.gz` with
+   * `gzip`), written after the tables (docs/kv.md). The engines' own `durable-dump:` keys are left
+   * out. With `schema: false, data: false` the job writes only this object. Needs `storage.kv`
+   * (any SQLite-backed object's `ctx.storage`). Default false.
+   */
+  kv?: boolean;
+  /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
    * under the engine's `callbackSecret` with the time it was sent, in the header
    * `Durable-Dump-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (check it with
@@ -56,6 +64,8 @@ export interface DumpOutput {
   key: string;
   /** Table the object holds, for formats with one object per table. */
   table?: string;
+  /** Set on the object of key-value entries (`kv: true`). */
+  kv?: true;
   /** Bytes written so far (final size once the job completed). */
   bytes: number;
   /** Multipart parts uploaded so far. */
@@ -71,6 +81,8 @@ export interface DumpProgress {
   /** Table being exported now, if any. */
   currentTable: string | null;
   rowsWritten: number;
+  /** Key-value entries written (`kv: true`). */
+  kvEntriesWritten: number;
   bytesWritten: number;
   partsUploaded: number;
 }
@@ -83,6 +95,7 @@ export interface DumpJobOptionsView {
   gzip: boolean;
   /** The gzip level of a compressed job; null without gzip. */
   gzipLevel: GzipLevel | null;
+  kv: boolean;
   tables: string[] | null;
   exclude: string[];
 }

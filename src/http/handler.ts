@@ -73,7 +73,8 @@ const STATUS_OF: Partial<Record<DumpErrorCode, number>> = {
  * | `GET {base}/dumps/:id` | 200 DumpStatus; 404 for an unknown id |
  * | `DELETE {base}/dumps/:id` | aborts a queued or running job; 200 DumpStatus (a finished job is left as is) |
  * | `GET`/`HEAD {base}/dumps/:id/download` | streams the completed object: `Content-Type`, `Content-Disposition`, `ETag`, `Range` (206, 416), `If-None-Match` (304); 409 until the job completed |
- * | `GET {base}/dumps/:id/download?table=T` | formats with one object per table: that table's object. Without `table`, 300 with `{ outputs: [{ table, bytes, href }] }` |
+ * | `GET {base}/dumps/:id/download?table=T` | formats with one object per table: that table's object. Without `table`, 300 with `{ outputs: [{ table, bytes, href }] }` (and `{ kv: true, bytes, href }`) |
+ * | `GET {base}/dumps/:id/download?kv` | the key-value object of a job started with `kv: true` (also served without `kv` when the job wrote nothing else) |
  *
  * Errors are JSON `{ error: { code, message } }`: 400 for a bad body, query or refused options (the
  * {@link DumpError} code, e.g. `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`), 401 unless
@@ -181,16 +182,29 @@ async function download(request: Request, url: URL, href: string, options: DumpH
     return error(409, "NOT_COMPLETED", `Job ${id} is ${status.state}; only a completed job can be downloaded. Poll GET ${href.replace(/\/download$/, "")}.`);
   }
   const table = url.searchParams.get("table");
-  const perTable = status.outputs.some((o) => o.table !== undefined);
+  const kvOutput = status.outputs.find((o) => o.kv);
+  const tableOutputs = status.outputs.filter((o) => !o.kv);
+  const perTable = tableOutputs.some((o) => o.table !== undefined);
   let output: DumpOutput | undefined;
-  if (!perTable) {
+  if (url.searchParams.has("kv")) {
+    if (table !== null) return error(400, "INVALID_REQUEST", "Ask for a table's object or for the key-value object, not both.");
+    if (!kvOutput) return error(404, "NOT_FOUND", `Job ${id} wrote no key-value object (start it with kv: true).`);
+    output = kvOutput;
+  } else if (tableOutputs.length === 0 && kvOutput) {
+    output = kvOutput;
+  } else if (!perTable) {
     if (table !== null) return error(400, "INVALID_REQUEST", `Job ${id} wrote one object for all tables; drop the table parameter.`);
-    output = status.outputs[0];
+    output = tableOutputs[0];
   } else if (table === null) {
-    const outputs = status.outputs.map((o) => ({ table: o.table, bytes: o.bytes, href: `${href}?table=${encodeURIComponent(o.table ?? "")}` }));
+    const outputs: { table?: string; kv?: true; bytes: number; href: string }[] = tableOutputs.map((o) => ({
+      table: o.table,
+      bytes: o.bytes,
+      href: `${href}?table=${encodeURIComponent(o.table ?? "")}`,
+    }));
+    if (kvOutput) outputs.push({ kv: true, bytes: kvOutput.bytes, href: `${href}?kv` });
     return json({ outputs }, 300);
   } else {
-    output = status.outputs.find((o) => o.table === table);
+    output = tableOutputs.find((o) => o.table === table);
     if (!output) return error(404, "NOT_FOUND", `Job ${id} has no object for table ${JSON.stringify(table)}.`);
   }
   if (!output) return error(404, "NOT_FOUND", `Job ${id} wrote no object.`);

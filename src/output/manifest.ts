@@ -11,6 +11,22 @@ export interface DumpManifestOptions {
   gzip: boolean;
   /** The gzip level of a compressed dump; null without gzip. Absent in manifests written by 0.1.0 (level 6). */
   gzipLevel?: GzipLevel | null;
+  /** Present, and true, when the object's key-value entries were exported (manifests of other jobs are as before). */
+  kv?: true;
+}
+
+/** The key-value object of a dump (`kv: true`): what a restore needs to read it. */
+export interface DumpManifestKv {
+  /** R2 key of the object; it is also listed in `objects` with its parts' checksums. */
+  key: string;
+  /** Encoding of the values, as the file's header names it (`devalue@6.0.3`). */
+  codec: string;
+  /** Version of the file's layout (header, entry lines, trailer). */
+  fileVersion: number;
+  /** Entries written. */
+  entries: number;
+  /** Keys under these prefixes were left out: the engines' own state. */
+  excludedPrefixes: string[];
 }
 
 /**
@@ -44,7 +60,11 @@ export interface DumpManifest {
   objects: {
     key: string;
     table: string | null;
+    /** Set on the key-value object. */
+    kv?: true;
     bytes: number;
     parts: { partNumber: number; size: number; sha256: string }[];
   }[];
+  /** The key-value object, present when the job exported key-value entries. */
+  kv?: DumpManifestKv;
 }

@@ -63,19 +63,24 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
     bytes: o.bytes,
     parts: o.parts.length,
     partPages: active ? store(o.parts, LIST_LIMITS.parts, (p) => keys.scratchPage("parts", id, p, index)) : [],
+    kv: false,
   }));
-  const { v: _v, tables, outputs: _outputs, upload, cursor, stats, ...rest } = old;
+  const { v: _v, tables, outputs: _outputs, upload, cursor, stats, options, ...rest } = old;
   const record: DumpRecord = {
     ...rest,
     v: 2,
-    // 0.1.0 compressed with pako at level 6.
-    options: { ...rest.options, gzipLevel: 6, deflater: "pako" },
+    // 0.1.0 compressed with pako at level 6, and had no key-value export.
+    options: { ...options, gzipLevel: 6, deflater: "pako", kv: false },
     tableCount: tables.length,
     // The plan and the rows per table serve a running job only (the manifest holds them after).
     plan: active ? store(tables, LIST_LIMITS.plan, (p) => keys.scratchPage("plan", id, p)) : [],
     rows: active ? store(stats.tableRows, LIST_LIMITS.rows, (p) => keys.scratchPage("rows", id, p)) : [],
     objects: store(objects, LIST_LIMITS.objects, (p) => keys.recordPage("job", id, "objects", p)),
-    cursor: { ...cursor, name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null) },
+    cursor: {
+      ...cursor,
+      name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null),
+      kv: null,
+    },
     upload: upload && {
       key: upload.key,
       uploadId: upload.uploadId,
@@ -86,6 +91,7 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
       uploadedBytes: upload.parts.reduce((sum, p) => sum + p.size, 0),
       tailLength: upload.tailLength,
       gzip: upload.gzip,
+      kv: false,
     },
     stats: { rowsWritten: stats.rowsWritten, tablesDone: stats.tablesDone },
   };

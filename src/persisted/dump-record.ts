@@ -66,14 +66,27 @@ export const objectShape = object({
   parts: count,
   /** Page sizes of the object's part list (`durable-dump:parts:<id>:<object>:<page>`), kept until the manifest is written. */
   partPages: pageSizes,
+  /** Whether it is the key-value object. */
+  kv: optional(boolean, false),
 });
 export type OutputObject = Infer<typeof objectShape>;
 
-/** Steps of an export, in order: the next thing the producer writes. */
-export type DumpStep = "header" | "tableHeader" | "rows" | "tableFooter" | "footer" | "finish" | "done";
+/**
+ * Steps of an export, in order: the next thing the producer writes. With `kv: true` the
+ * key-value object follows the tables' objects: `kvHeader`, `kvEntries`, `kvFooter`, `finish`.
+ */
+export type DumpStep = "header" | "tableHeader" | "rows" | "tableFooter" | "footer" | "kvHeader" | "kvEntries" | "kvFooter" | "finish" | "done";
+
+/** Progress through the key-value entries, once the key-value object was begun. */
+const kvCursorShape = object({
+  /** Key of the last entry written; the next batch starts after it. */
+  last: nullable(string),
+  /** Entries written. */
+  entries: count,
+});
 
 const cursorShape = object({
-  step: literal<DumpStep>("header", "tableHeader", "rows", "tableFooter", "footer", "finish", "done"),
+  step: literal<DumpStep>("header", "tableHeader", "rows", "tableFooter", "footer", "kvHeader", "kvEntries", "kvFooter", "finish", "done"),
   /** Index in the table plan of the table being written. */
   table: count,
   /** Its name, for the status (null between tables). */
@@ -88,6 +101,8 @@ const cursorShape = object({
   snapshot: optional(nullable(tableInfoShape), null),
   /** Tables whose header was written in the current object. */
   written: optional(count, 0),
+  /** Null until the key-value object is begun (`kv: true` only). */
+  kv: optional(nullable(kvCursorShape), null),
 });
 export type DumpCursor = Infer<typeof cursorShape>;
 
@@ -105,6 +120,8 @@ const uploadShape = object({
   tailLength: count,
   /** Compression state of a gzip-compressed object; its pending bytes are stored apart. */
   gzip: optional(nullable(gzipStateShape), null),
+  /** Whether it is the key-value object. */
+  kv: optional(boolean, false),
 });
 export type UploadState = Infer<typeof uploadShape>;
 
@@ -118,6 +135,8 @@ export const dumpOptionsShape = object({
   gzipLevel: optional(literal(1, 2, 3, 4, 5, 6, 7, 8, 9), 6),
   /** The deflate engine (output/deflater.ts) the job started with; "pako" in records written before native zlib. */
   deflater: optional(literal("node:zlib", "pako"), "pako"),
+  /** Whether the object's key-value entries are exported too. */
+  kv: optional(boolean, false),
 });
 export type DumpJobOptions = Infer<typeof dumpOptionsShape>;
 

@@ -1,4 +1,5 @@
 /** The storage the library works with: the subset of `DurableObjectStorage` it calls. */
+import type { KvLister } from "../kv/entry-reader.js";
 
 /**
  * The subset of `DurableObjectStorage` the engines need. `ctx.storage` satisfies it as is; a test
@@ -12,6 +13,12 @@ export interface DumpStorage {
   delete(keys: string[]): Promise<number>;
   getAlarm(): Promise<number | null>;
   setAlarm(scheduledTime: number): Promise<void>;
+  /**
+   * The synchronous key-value API of a SQLite-backed object (`ctx.storage.kv`), read by exports
+   * with `kv: true` (only `list({ start, startAfter, end })`, whose iterator reads one entry at a
+   * time). Optional: a storage without it refuses `kv: true` with `INVALID_OPTIONS`.
+   */
+  kv?: KvLister;
 }
 
 /** What the persisted layer itself reads and writes through. */

@@ -88,6 +88,10 @@ export class RelObject {
   seed(rows: number, maxText: number) {
     return this.ok<{ bytes: number }>("seed", { rows, maxText });
   }
+  /** Key-value entries: `small` ones of varied types under unicode keys, `big` ones near the 2 MB limit. */
+  seedKv(small: number, big: number) {
+    return this.ok<{ entries: number }>("seed-kv", { small, big });
+  }
   start(options: StartOptions = {}) {
     return this.call<DumpStatus>("start", options);
   }

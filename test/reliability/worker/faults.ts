@@ -93,9 +93,13 @@ export class FaultController {
   }
 }
 
-/** Storage that goes through the controller. */
+/**
+ * Storage that goes through the controller. The synchronous `kv` API is passed through as it is:
+ * its reads cannot fail asynchronously, and a crash around them is a crash of the steps around.
+ */
 export function faultyStorage(storage: DurableObjectStorage, c: FaultController): DumpStorage {
   return {
+    kv: storage.kv,
     get: ((keys: string | string[]) => {
       c.reads.push(...(Array.isArray(keys) ? keys : [keys]));
       return c.step("storage.get", () => storage.get(keys as string));

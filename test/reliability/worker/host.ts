@@ -176,6 +176,8 @@ export class FaultHost {
         return this.#seed(body as { rows: number; maxText: number });
       case "body-probe":
         return probeBody(dumpRoutes(await this.#getEngine(), this.env.DUMPS, (await this.#cfg()).http), body as BodyProbe);
+      case "seed-kv":
+        return this.#seedKv(body as { small: number; big: number });
       case "exec": {
         let rows = 0;
         for (const s of body.statements as { sql: string; params?: SqlStorageValue[] }[]) {
@@ -295,6 +297,45 @@ export class FaultHost {
       maxText,
     );
     return { bytes: sql.databaseSize };
+  }
+
+  /**
+   * Deterministic key-value entries: `small` entries of varied types under keys that mix ASCII,
+   * accents, CJK and emoji (so that UTF-8 order differs from UTF-16 order), and `big` values near
+   * the 2 MB limit (strings of 2,000,000 characters, ArrayBuffers of 1,500,000 pseudo-random bytes).
+   */
+  #seedKv({ small, big }: { small: number; big: number }): { entries: number } {
+    const kv = this.ctx.storage.kv;
+    const letters = ["a", "é", "中", "😀", "Z", "~", "\u00ff", "\uffef", "\ud7ff"];
+    for (let i = 0; i < small; i++) {
+      const key = `${letters[i % letters.length]}${letters[(i * 7) % letters.length]}${i}`;
+      const cycle: Record<string, unknown> = { i };
+      cycle.self = cycle;
+      const values = [
+        i,
+        `v${i} ✓ 😀`,
+        new Map([[i, new Set([i, -0])]]),
+        new Date(i * 1e9),
+        new Uint8Array([i & 255, 1, 2]),
+        cycle,
+        2n ** BigInt(i % 70),
+        undefined,
+      ];
+      kv.put(key, values[i % values.length]);
+    }
+    let seed = 1;
+    for (let j = 0; j < big; j++) {
+      if (j % 2 === 0) kv.put(`big:${j}`, String.fromCharCode(97 + j).repeat(2_000_000));
+      else {
+        const bytes = new Uint8Array(1_500_000);
+        for (let k = 0; k < bytes.length; k++) {
+          seed = (seed * 1103515245 + 12345) >>> 0;
+          bytes[k] = seed >>> 24;
+        }
+        kv.put(`big:${j}`, bytes.buffer);
+      }
+    }
+    return { entries: small + big };
   }
 
   /** Runs due wake-ups: the engine's (registered by the engine) and the host's periodic work. */

@@ -68,7 +68,7 @@ describe("engine options", () => {
 
 describe("start options", () => {
   test("defaults", () => {
-    expect(resolveStartOptions(undefined, builtinFormatters)).toEqual({ format: "sql", tables: null, exclude: [], schema: true, data: true, gzip: false });
+    expect(resolveStartOptions(undefined, builtinFormatters)).toEqual({ format: "sql", tables: null, exclude: [], schema: true, data: true, gzip: false, gzipLevel: 6, kv: false });
   });
 
   test.each([

@@ -31,6 +31,12 @@ export interface StartOptions {
    */
   gzip?: boolean;
   /**
+   * A folder for this job's objects under the engine's `keyPrefix`: keys become
+   * `<keyPrefix><folder><id>.<extension>`. Relative, ends with "/", no "..", "//", backslashes or
+   * control characters; at most 512 characters together with `keyPrefix`. Default: none.
+   */
+  folder?: string;
+  /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
    * with HMAC-SHA256 of the body under the engine's `callbackSecret` in the header
    * `Durable-Dump-Signature: sha256=<hex>`. Delivered by a later tick, retried with backoff; never

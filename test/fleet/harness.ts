@@ -13,13 +13,8 @@ export const FAST = {
   DUMP_TICK_BUDGET_MS: "200",
 };
 
-/** The run id `startFleetBackup` gives the cron's run at `time`. */
-export function nightly(time: number): string {
-  return `nightly-${new Date(time)
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}`;
-}
+/** The run id the example's cron handler gives a run scheduled at `time`. */
+export { nightlyRunId as nightly } from "../../examples/fleet/demo/plan.mjs";
 
 /** A client with the test Worker's routes too. */
 export class TestClient extends FleetClient {

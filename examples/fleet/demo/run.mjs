@@ -5,7 +5,7 @@
 // CLI), and restores one tenant into a fresh object. Exits non-zero on any failure.
 //
 //   --tenants N               tenant objects (default 200; --smoke: 60)
-//   --objects-per-instance M  objects per workflow instance (default 100: the run fans out over children)
+//   --objects-per-instance M  objects per workflow instance (default 100, --smoke 25: the run fans out over children)
 //   --concurrency C           exports at once (default: the library's, 20)
 //   --no-verify               skip the dump checks (the benchmark's mode)
 //   --json                    print the summary as one JSON line at the end
@@ -13,13 +13,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { nightlyRunId, seedFleet } from "./plan.mjs";
 import { FleetClient, buildFleetWorker, startFleetRuntime } from "./runtime.mjs";
 import { checkDump, checkManifest, sqliteCli } from "./verify.mjs";
 
 const { values: args } = parseArgs({
   options: {
     tenants: { type: "string" },
-    "objects-per-instance": { type: "string", default: "100" },
+    "objects-per-instance": { type: "string" },
     concurrency: { type: "string" },
     smoke: { type: "boolean", default: false },
     "no-verify": { type: "boolean", default: false },
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
   },
 });
 const TENANTS = Number(args.tenants ?? (args.smoke ? 60 : 200));
+const PER_INSTANCE = args["objects-per-instance"] ?? (args.smoke ? "25" : "100");
 const TTY = Boolean(process.stdout.isTTY);
 const c = (code) => (s) => (TTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 const [bold, dim, green, red, cyan] = [c("1"), c("2"), c("32"), c("31"), c("36")];
@@ -37,22 +39,6 @@ const fmt = {
   s: (ms) => `${(ms / 1000).toFixed(1)} s`,
   eta: (s) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}` : "--:--"),
 };
-
-/** Rows of tenant `i`: mostly small, every 10th 2,000, every 50th 20,000 (2,000 in --smoke), every 7th empty. */
-function rowsOf(i) {
-  if (i % 50 === 0) return args.smoke ? 2_000 : 20_000;
-  if (i % 10 === 0) return 2_000;
-  if (i % 7 === 0) return 0;
-  return 20 + ((i * 37) % 400);
-}
-
-const tenantName = (i) => `tenant-${String(i).padStart(4, "0")}`;
-/** The run id the cron handler gives a run started at `time` (startFleetBackup's default with name "nightly"). */
-const nightlyRunId = (time) =>
-  `nightly-${new Date(time)
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z")}`;
 
 /** A status line rewritten in place on a terminal, printed every few seconds otherwise. */
 function statusLine() {
@@ -82,7 +68,7 @@ let mf;
 async function main() {
   console.log(`${bold("durable-dump fleet backups demo")}${dim(`  (${TENANTS} tenants, work dir ${work})`)}`);
   step("Building the fleet example with esbuild and starting it in Miniflare (Durable Objects, R2, D1, Workflows)");
-  const bindings = { FLEET_OBJECTS_PER_INSTANCE: args["objects-per-instance"], FLEET_PROGRESS_INTERVAL_MS: "500", DUMP_TICK_BUDGET_MS: "1000" };
+  const bindings = { FLEET_OBJECTS_PER_INSTANCE: PER_INSTANCE, FLEET_PROGRESS_INTERVAL_MS: "500", DUMP_TICK_BUDGET_MS: "1000" };
   if (args.concurrency) bindings.FLEET_CONCURRENCY = args.concurrency;
   mf = await startFleetRuntime({ scriptPath: await buildFleetWorker(join(work, "worker.js")), bindings });
   const client = new FleetClient(mf);
@@ -90,11 +76,10 @@ async function main() {
   step(`Seeding ${TENANTS} tenant objects of varied sizes, each registered in D1`);
   const line = statusLine();
   const seedStart = performance.now();
-  let rows = 0;
-  for (let i = 0; i < TENANTS; i++) {
-    rows += (await client.seed(tenantName(i), rowsOf(i), i)).rows;
-    line.update(`  ${i + 1}/${TENANTS} tenants, ${fmt.int(rows)} notes`);
-  }
+  const { names, rows } = await seedFleet(client, TENANTS, {
+    large: args.smoke ? 2_000 : 20_000,
+    onTenant: (i, rows) => line.update(`  ${i + 1}/${TENANTS} tenants, ${fmt.int(rows)} notes`),
+  });
   line.done(`  ${green("✓")} ${TENANTS} tenants, ${fmt.int(rows)} notes in ${fmt.s(performance.now() - seedStart)}`);
 
   const night = Date.UTC(2026, 0, 15, 3);
@@ -130,7 +115,6 @@ async function main() {
   );
 
   const bucket = await mf.getR2Bucket("DUMPS");
-  const names = Array.from({ length: TENANTS }, (_, i) => tenantName(i));
   step("Checking the run manifest against R2");
   const { problems, entries } = await checkManifest(bucket, manifest, `durable-dump/fleet/${runId}/`, names);
   for (const p of problems.slice(0, 20)) console.log(`  ${red("✗")} ${p}`);
@@ -168,7 +152,7 @@ async function main() {
     console.log(
       JSON.stringify({
         tenants: TENANTS,
-        objectsPerInstance: Number(args["objects-per-instance"]),
+        objectsPerInstance: Number(PER_INSTANCE),
         concurrency: Number(args.concurrency ?? 20),
         runMs,
         perMinute,

@@ -34,10 +34,20 @@ export function checkRunId(runId: unknown): string {
   return runId;
 }
 
+/**
+ * Whether `name` can be an object name: 1-256 characters, no control characters (so that a page
+ * of 1,000 names, JSON-encoded, stays well under a step result's 1 MiB).
+ */
+export function isObjectName(name: unknown): name is string {
+  return typeof name === "string" && name.length > 0 && name.length <= MAX_OBJECT_NAME_LENGTH && !/[\u0000-\u001f\u007f]/.test(name);
+}
+
 /** `name`, checked. @throws {DumpError} `INVALID_ARGUMENT`. */
 export function checkObjectName(name: unknown): string {
-  if (typeof name !== "string" || name.length === 0 || name.length > MAX_OBJECT_NAME_LENGTH) {
-    throw invalid(`An object name is a string of 1-${MAX_OBJECT_NAME_LENGTH} characters; got ${JSON.stringify(name)?.slice(0, 300)}.`);
+  if (!isObjectName(name)) {
+    throw invalid(
+      `An object name is a string of 1-${MAX_OBJECT_NAME_LENGTH} characters without control characters; got ${JSON.stringify(name)?.slice(0, 300)}.`,
+    );
   }
   return name;
 }

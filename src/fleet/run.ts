@@ -4,28 +4,33 @@
  * `objectsPerInstance`), write the manifest, release the lock and delete the runs beyond
  * `keepRuns`.
  */
-import { NonRetryableError } from "cloudflare:workflows";
+import { DumpError } from "../errors.js";
 import { FLEET_LIMITS } from "./config.js";
 import { writeDocument } from "./documents.js";
 import { type InstanceContext, ioStep } from "./lane.js";
 import { writeManifest } from "./manifest.js";
-import { MAX_OBJECT_NAME_LENGTH, runKeys } from "./names.js";
+import { MAX_OBJECT_NAME_LENGTH, isObjectName, runKeys } from "./names.js";
 import { deleteRun } from "./retention.js";
 import { claimRun, finishRun, forgetRuns } from "./runs-index.js";
 import { runChild } from "./shard-instance.js";
 import { backupShard } from "./shard.js";
 import type { FleetObjectPage, FleetPage, FleetRunOutput } from "./types.js";
 
-/** A page from the object source, checked: a bad page is a bug of the source, not worth a retry. */
+/** A page from the object source, checked outside its step: a bad page is a bug of the source, not worth a retry, and fails the run with this message. */
 function checkPage(page: FleetObjectPage): FleetObjectPage {
   const p = page as Partial<FleetObjectPage> | null;
   if (typeof p !== "object" || p === null || !Array.isArray(p.names) || (p.cursor !== null && typeof p.cursor !== "string")) {
-    throw new NonRetryableError("objects() must return { names: string[], cursor: string | null }.");
+    throw new DumpError("INVALID_ARGUMENT", "objects() must return { names: string[], cursor: string | null }.");
   }
   if (p.names.length > FLEET_LIMITS.pageNames)
-    throw new NonRetryableError(`objects() returned ${p.names.length} names; at most ${FLEET_LIMITS.pageNames} per page.`);
-  const bad = p.names.find((n) => typeof n !== "string" || n.length === 0 || n.length > MAX_OBJECT_NAME_LENGTH);
-  if (bad !== undefined) throw new NonRetryableError(`objects() returned ${JSON.stringify(bad)}: names are strings of 1-${MAX_OBJECT_NAME_LENGTH} characters.`);
+    throw new DumpError("INVALID_ARGUMENT", `objects() returned ${p.names.length} names; at most ${FLEET_LIMITS.pageNames} per page.`);
+  const bad = p.names.find((n) => !isObjectName(n));
+  if (bad !== undefined) {
+    throw new DumpError(
+      "INVALID_ARGUMENT",
+      `objects() returned ${JSON.stringify(bad)}: names are strings of 1-${MAX_OBJECT_NAME_LENGTH} characters without control characters.`,
+    );
+  }
   return { names: p.names, cursor: p.cursor ?? null };
 }
 
@@ -35,11 +40,7 @@ async function listObjects(ctx: InstanceContext): Promise<string[]> {
   let cursor: string | null = null;
   for (let n = 0; ; n++) {
     const from: string | null = cursor;
-    const page: FleetObjectPage = await ctx.step.do(
-      `list ${n}`,
-      ioStep(ctx.config),
-      async (): Promise<FleetObjectPage> => checkPage(await ctx.config.objects(from)),
-    );
+    const page = checkPage(await ctx.step.do(`list ${n}`, ioStep(ctx.config), (): Promise<FleetObjectPage> => ctx.config.objects(from)));
     names.push(...page.names);
     if (page.cursor === null) return names;
     cursor = page.cursor;

@@ -67,7 +67,7 @@ export interface FleetNamespace {
 
 /** One page of the objects to back up, and the cursor of the next page (null after the last). */
 export interface FleetObjectPage {
-  /** Object names (for the namespace's `idFromName`), 1-256 characters each, at most 1,000 per page. */
+  /** Object names (for the namespace's `idFromName`), 1-256 characters without control characters, at most 1,000 per page. */
   names: string[];
   cursor: string | null;
 }

@@ -232,3 +232,21 @@ describe("runs of a fleet", () => {
     expect([...(await listAll(bucket, `${PREFIX}intruder/`)).keys()]).toEqual([]);
   });
 });
+
+// The object source is the app's code: a page it gets wrong fails the run at once, without retries.
+describe("a fleet whose object source returns a bad name", () => {
+  test("the run errors with the source's mistake in its message", async () => {
+    const rt = await startFleetTest({ ...FAST, FLEET_STEP_RETRY_DELAY_MS: "60000" });
+    try {
+      await rt.client.seed("fine", 5, 0);
+      await rt.client.seed("bad\u0001name", 5, 1);
+      await rt.client.cron(NIGHT);
+      // A retried step would wait a minute first (FLEET_STEP_RETRY_DELAY_MS): the run fails long before.
+      await expect(rt.client.waitForRun(nightly(NIGHT), { timeoutMs: 30_000 })).rejects.toThrow(
+        /errored.*objects\(\) returned .*bad.*u0001name.*without control characters/,
+      );
+    } finally {
+      await rt.mf.dispose();
+    }
+  });
+});

@@ -14,6 +14,7 @@ import { keys } from "../persisted/keys.js";
 import { deleteKeys } from "../persisted/storage.js";
 import { checkCall } from "./calls.js";
 import { exportFolder } from "./names.js";
+import { noExport } from "./outcome.js";
 import type { FleetBackupCall, FleetExportResult } from "./types.js";
 
 /** The part of a Workflow binding a host needs: the waiting instance, to send it an event. */
@@ -158,38 +159,23 @@ export class FleetExports {
   }
 
   #unknown(runId: string): FleetExportResult {
-    const at = this.#now();
     const error = { code: "JOB_LOST" as const, message: `This object has no export of run ${runId}.` };
-    return {
-      runId,
-      object: "",
-      attempt: 0,
-      jobId: null,
-      state: "unknown",
-      dumpKey: null,
-      manifestKey: null,
-      bytes: 0,
-      rows: 0,
-      error,
-      startedAt: null,
-      finishedAt: null,
-      at,
-    };
+    return { runId, object: "", attempt: 0, state: "unknown", at: this.#now(), ...noExport(error) };
   }
 
   /** The result of `record`'s attempt, given its job's status (null when there is no job, or the engine forgot it). */
   #result(record: FleetRecord, status: DumpStatus | null): FleetExportResult {
-    const base = { runId: record.runId, object: record.object, attempt: record.attempt, jobId: record.jobId, at: this.#now() };
+    const base = { runId: record.runId, object: record.object, attempt: record.attempt, at: this.#now() };
     if (!status) {
       const error = record.error ?? {
         code: "JOB_LOST" as const,
         message: `The object no longer knows export ${record.jobId ?? "(none)"} of run ${record.runId}.`,
       };
-      const state = record.error ? "failed" : "unknown";
-      return { ...base, state, dumpKey: null, manifestKey: null, bytes: 0, rows: 0, error, startedAt: null, finishedAt: null };
+      return { ...base, state: record.error ? "failed" : "unknown", ...noExport(error), jobId: record.jobId };
     }
     return {
       ...base,
+      jobId: record.jobId,
       state: status.state,
       dumpKey: status.outputs[0]?.key ?? null,
       manifestKey: status.manifestKey,

@@ -9,6 +9,7 @@ import type { DumpErrorCode } from "../errors.js";
 import type { JobError } from "../jobs/job-types.js";
 import type { ResolvedFleetConfig } from "./config.js";
 import { objectEventType } from "./names.js";
+import { noExport } from "./outcome.js";
 import type { FleetBackupCall, FleetEntry, FleetExportResult } from "./types.js";
 
 /** What every step of an instance needs. */
@@ -54,21 +55,7 @@ async function callObject(ctx: InstanceContext, name: string, object: string, ca
     });
   } catch (error) {
     const failure: JobError = { code: "OBJECT_UNREACHABLE", message: `${call.action} failed through every retry: ${message(error)}` };
-    return {
-      runId: ctx.runId,
-      object,
-      attempt,
-      jobId: null,
-      state: "failed",
-      dumpKey: null,
-      manifestKey: null,
-      bytes: 0,
-      rows: 0,
-      error: failure,
-      startedAt: null,
-      finishedAt: null,
-      at: 0,
-    };
+    return { runId: ctx.runId, object, attempt, state: "failed", at: 0, ...noExport(failure) };
   }
 }
 

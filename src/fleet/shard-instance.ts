@@ -8,6 +8,7 @@ import { readDocument, writeDocument } from "./documents.js";
 import { type InstanceContext, ioStep } from "./lane.js";
 import { writePage } from "./manifest.js";
 import { childInstanceId, runKeys, shardEventType } from "./names.js";
+import { noExport } from "./outcome.js";
 import { isLiveStatus } from "./runs-index.js";
 import { backupShard } from "./shard.js";
 import type { FleetEntry, FleetPage } from "./types.js";
@@ -66,19 +67,7 @@ export async function runChild(ctx: InstanceContext, n: number, names: readonly 
     if (child.page) return child.page;
     if (!child.live) {
       const error = { code: "SHARD_FAILED" as const, message: `Child instance ${id} ended without reporting: ${child.error ?? "no error given"}.` };
-      const entries: FleetEntry[] = names.map((object) => ({
-        object,
-        state: "failed",
-        attempts: 0,
-        jobId: null,
-        dumpKey: null,
-        manifestKey: null,
-        bytes: 0,
-        rows: 0,
-        error,
-        startedAt: null,
-        finishedAt: null,
-      }));
+      const entries: FleetEntry[] = names.map((object) => ({ object, state: "failed", attempts: 0, ...noExport(error) }));
       return ctx.step.do(`shard ${n} failed`, ioStep(ctx.config), () => writePage(bucket, keys.page(n), entries));
     }
   }

@@ -27,16 +27,10 @@ export type FleetBackupCall =
   | { action: "status"; runId: string }
   | { action: "abort"; runId: string };
 
-/** The state of a run's export in one object, as the object reports it. Small and JSON-serialisable. */
-export interface FleetExportResult {
-  runId: string;
-  /** The object's name as the run listed it. */
-  object: string;
-  attempt: number;
+/** What an object's export of a run came to: the fields a result and a manifest entry share. */
+export interface FleetExportOutcome {
   /** The export job in the object (`DumpEngine` job id), null when none could be started. */
   jobId: string | null;
-  /** The job's state; `unknown` when the object has no record of the run or of its job. */
-  state: DumpState | "unknown";
   /** R2 key of the dump once started (`.sql`, or `.sql.gz`). */
   dumpKey: string | null;
   /** R2 key of the dump's manifest once completed. */
@@ -47,6 +41,16 @@ export interface FleetExportResult {
   /** Epoch milliseconds: when the job was created and when it ended. */
   startedAt: number | null;
   finishedAt: number | null;
+}
+
+/** The state of a run's export in one object, as the object reports it. Small and JSON-serialisable. */
+export interface FleetExportResult extends FleetExportOutcome {
+  runId: string;
+  /** The object's name as the run listed it. */
+  object: string;
+  attempt: number;
+  /** The job's state; `unknown` when the object has no record of the run or of its job. */
+  state: DumpState | "unknown";
   /** The object's clock when it answered (epoch ms). */
   at: number;
 }
@@ -118,19 +122,11 @@ export interface FleetBackupConfig {
 }
 
 /** One object's line in a run manifest's pages. */
-export interface FleetEntry {
+export interface FleetEntry extends FleetExportOutcome {
   object: string;
   state: "completed" | "failed";
   /** Exports tried. */
   attempts: number;
-  jobId: string | null;
-  dumpKey: string | null;
-  manifestKey: string | null;
-  bytes: number;
-  rows: number;
-  error: JobError | null;
-  startedAt: number | null;
-  finishedAt: number | null;
 }
 
 /** Counts over a run or a part of it. */

@@ -1,11 +1,11 @@
 // The fleet example in Miniflare (workerd): Durable Objects, local R2, local D1 and local
 // Workflows in one runtime, and a client for the demo's routes. Shared by `npm run demo:fleet`,
 // the fleet tests and `npm run bench:fleet`.
-import { Miniflare } from "miniflare";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../../../tools/bundle-worker.mjs";
+import { startRuntime } from "../../demo/runtime.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -47,29 +47,19 @@ function forwardRuntimeOutput(stdout, stderr) {
  * stopped.
  * @param {{ scriptPath: string, className?: string, persistDir?: string, bindings?: Record<string, string> }} options
  */
-export async function startFleetRuntime({ scriptPath, className = "DemoTenant", persistDir, bindings = {} }) {
-  const mf = new Miniflare({
-    modules: true,
+export function startFleetRuntime({ scriptPath, className = "DemoTenant", persistDir, bindings = {} }) {
+  return startRuntime({
     scriptPath,
-    modulesRoot: dirname(scriptPath),
-    compatibilityDate: "2025-04-01",
-    durableObjects: { TENANTS: { className, useSQLite: true } },
-    r2Buckets: ["DUMPS"],
-    d1Databases: ["DB"],
-    workflows: { TENANT_BACKUPS: { name: "tenant-backups", className: "TenantBackups" } },
+    className,
+    persistDir,
     bindings,
-    handleRuntimeStdio: forwardRuntimeOutput,
-    ...(persistDir
-      ? {
-          durableObjectsPersist: join(persistDir, "do"),
-          r2Persist: join(persistDir, "r2"),
-          d1Persist: join(persistDir, "d1"),
-          workflowsPersist: join(persistDir, "workflows"),
-        }
-      : {}),
+    options: {
+      d1Databases: ["DB"],
+      workflows: { TENANT_BACKUPS: { name: "tenant-backups", className: "TenantBackups" } },
+      handleRuntimeStdio: forwardRuntimeOutput,
+      ...(persistDir ? { d1Persist: join(persistDir, "d1"), workflowsPersist: join(persistDir, "workflows") } : {}),
+    },
   });
-  await mf.ready;
-  return mf;
 }
 
 /** Retries `fn` a few times: Node-side calls into a loaded workerd now and then fail with "fetch failed". */
@@ -86,7 +76,7 @@ async function retrying(fn, attempts = 5) {
 
 /** A client of the fleet demo Worker's routes and of its Workflow binding. */
 export class FleetClient {
-  /** @param {Miniflare} mf */
+  /** @param {import("miniflare").Miniflare} mf */
   constructor(mf) {
     this.mf = mf;
   }

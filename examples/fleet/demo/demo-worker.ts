@@ -13,7 +13,7 @@ import { readFleetManifest, readFleetProgress } from "durable-dump/fleet";
 import { tableChecksums } from "../../demo/canonical.js";
 import type { Env } from "../src/env.js";
 import worker from "../src/index.js";
-import { Tenant } from "../src/tenant.js";
+import { Tenant, notesTable } from "../src/tenant.js";
 import { registerTenant } from "../src/tenants.js";
 
 export { TenantBackups } from "../src/backups.js";
@@ -22,7 +22,7 @@ export { TenantBackups } from "../src/backups.js";
 export class DemoTenant extends Tenant {
   /** Fills the database: `rows` notes (text of varied length, a blob in every fifth) and, when `salt` is odd, a tags table. */
   seed(rows: number, salt: number): number {
-    const sql = this.ctx.storage.sql;
+    const sql = notesTable(this.ctx.storage.sql);
     sql.exec(
       `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
        INSERT INTO notes (at, text, data)

@@ -3,6 +3,12 @@ import { type FleetBackupCall, type FleetBackupTarget, FleetExports, restoreFrom
 import type { Env } from "./env.js";
 import { RestoreEngine, type RestoreEngineLike } from "./restore-engine.js";
 
+/** The app's table, created by the first write: an object that only receives a restore starts empty. */
+export function notesTable(sql: SqlStorage): SqlStorage {
+  sql.exec("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, text TEXT NOT NULL, data BLOB)");
+  return sql;
+}
+
 /**
  * One tenant's Durable Object: its data (a `notes` table), the exports fleet backups ask of it
  * (`fleetBackup`, the RPC method the Workflow calls), and restores from a run's manifest.
@@ -20,7 +26,6 @@ export class Tenant extends DurableObject<Env> implements FleetBackupTarget {
     // Both engines keep their wake-ups in one scheduler over the object's single alarm.
     this.restores =
       RestoreEngine && new RestoreEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, scheduler: this.backups.engine.scheduler });
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, text TEXT NOT NULL, data BLOB)");
   }
 
   /** The fleet's RPC surface: start, follow or abort this object's export of a run. */
@@ -50,10 +55,12 @@ export class Tenant extends DurableObject<Env> implements FleetBackupTarget {
 
   /** The app's own data: adds a note. */
   addNote(text: string, data: ArrayBuffer | null = null): number {
-    return this.ctx.storage.sql.exec<{ id: number }>("INSERT INTO notes (at, text, data) VALUES (?, ?, ?) RETURNING id", Date.now(), text, data).one().id;
+    return notesTable(this.ctx.storage.sql)
+      .exec<{ id: number }>("INSERT INTO notes (at, text, data) VALUES (?, ?, ?) RETURNING id", Date.now(), text, data)
+      .one().id;
   }
 
   countNotes(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notes").one().n;
+    return notesTable(this.ctx.storage.sql).exec<{ n: number }>("SELECT count(*) AS n FROM notes").one().n;
   }
 }

@@ -47,7 +47,7 @@ function refusedForGood(error: unknown): error is DumpError {
  * }
  *
  * Each run's export goes to `<keyPrefix>fleet/<runId>/objects/<object>/<attempt>/<jobId>.sql`. When a job
- * ends, the engine's `onComplete` (after yours, if you pass one) sends its result to the waiting
+ * ends, the engine's `onComplete` (alongside yours, if you pass one) sends its result to the waiting
  * workflow instance.
  */
 export class FleetExports {

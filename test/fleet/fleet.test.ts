@@ -188,7 +188,7 @@ describe("runs of a fleet", () => {
 
   beforeAll(async () => {
     // "c" never announces its export's end: each run waits for it until the 2 s wait times out.
-    const rt = await startFleetTest({ ...FAST, FLEET_KEEP_RUNS: "2", FAULT_SILENT: "c" });
+    const rt = await startFleetTest({ ...FAST, FLEET_KEEP_RUNS: "2", FAULT_SILENT: "c", ADMIN_TOKEN: "admin-token" });
     client = rt.client;
     dispose = () => rt.mf.dispose();
     for (const [i, name] of tenants.entries()) await client.seed(name, 50 * (i + 1), i);
@@ -230,6 +230,33 @@ describe("runs of a fleet", () => {
     await client.waitForRun(first, { timeoutMs: 120_000 });
     const bucket = await (client as any).mf.getR2Bucket("DUMPS");
     expect([...(await listAll(bucket, `${PREFIX}intruder/`)).keys()]).toEqual([]);
+  });
+
+  test("the example's routes: the app registers tenants; /backups starts a run (once), shows its progress, then its manifest", async () => {
+    const mf = (client as any).mf;
+    const call = async (path: string, init: RequestInit = {}, token: string | null = "admin-token") => {
+      const headers = new Headers(init.headers);
+      if (token) headers.set("authorization", `Bearer ${token}`);
+      const res = await mf.dispatchFetch(`http://fleet.local${path}`, { ...init, headers });
+      return { status: res.status as number, body: (await res.json()) as any };
+    };
+    const note = await call("/tenants/d/notes", { method: "POST", body: JSON.stringify({ text: "hello" }) }, null);
+    expect(note).toEqual({ status: 201, body: { id: 1 } });
+    expect((await call("/tenants/d/notes", {}, null)).body).toEqual({ notes: 1 });
+    expect((await call("/backups", { method: "POST" }, null)).status).toBe(401);
+    expect((await call("/backups", { method: "POST" }, "wrong")).status).toBe(401);
+    const started = await call("/backups", { method: "POST" });
+    expect(started).toMatchObject({ status: 202, body: { started: true, runId: expect.stringMatching(/^manual-\d{8}T\d{6}Z$/) } });
+    const runId = started.body.runId;
+    await waitForLock(client, runId);
+    expect(await call("/backups", { method: "POST" })).toMatchObject({ status: 409, body: { started: false, runId } });
+    expect((await call(`/backups/${runId}`)).body).toMatchObject({ runId, progress: { listed: expect.any(Number) } });
+    await client.waitForRun(runId, { timeoutMs: 120_000 });
+    // The tenant the app registered is in the run, with the others.
+    expect((await call(`/backups/${runId}`)).body).toMatchObject({ runId, objects: 4, completed: 4 });
+    const runs = (await call("/backups")).body;
+    expect(runs.current).toBeNull();
+    expect(runs.runs.at(-1)).toMatchObject({ runId, state: "completed" });
   });
 });
 

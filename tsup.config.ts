@@ -1,7 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // The core, and fleet backups as the subpath durable-dump/fleet (the only entry that imports
+  // cloudflare:workers); code they share goes into a common chunk.
+  entry: { index: "src/index.ts", fleet: "src/fleet/index.ts" },
   format: ["esm"],
   dts: true,
   clean: true,

@@ -46,6 +46,18 @@ export const DUMP_ERROR_CODES = {
   KV_FILE_INVALID: { retryable: false },
   /** The library broke one of its own invariants (a bug): the job fails at once rather than retrying. */
   INTERNAL: { retryable: false },
+  /** Fleet backups: the object's `fleetBackup` RPC kept failing through the step's retries. */
+  OBJECT_UNREACHABLE: { retryable: true },
+  /** Fleet backups: the object no longer knows the run's export (its record was purged). */
+  JOB_LOST: { retryable: true },
+  /** Fleet backups: the export did not end within `objectTimeoutMs`. */
+  EXPORT_TIMEOUT: { retryable: false },
+  /** Fleet backups: the export was aborted in the object while the run waited for it. */
+  EXPORT_ABORTED: { retryable: false },
+  /** Fleet backups: a child instance of the run ended without reporting its objects. */
+  SHARD_FAILED: { retryable: false },
+  /** Fleet backups: the run's manifest has no completed backup of that object (or the run has no manifest). */
+  BACKUP_NOT_FOUND: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 /** Stable machine-readable code carried by every {@link DumpError}. */

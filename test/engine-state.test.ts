@@ -52,6 +52,16 @@ describe("the engine leaves no trace in the database or the dump", () => {
     expect(text).not.toContain("test-host:");
   });
 
+  test("a job's folder goes between the engine's keyPrefix and the job id", async () => {
+    const obj = h.object();
+    await obj.config({ keyPrefix: `${obj.name}/` });
+    await obj.exec([`CREATE TABLE t (id INTEGER PRIMARY KEY, v)`, `INSERT INTO t (v) VALUES (1), ('x')`]);
+    const started = await obj.start({ format: "sql", folder: "nightly/2026-11-25/" });
+    const { status } = await runToCompletion(obj, started.id);
+    expect(status.outputs.map((o) => o.key)).toEqual([`${obj.name}/nightly/2026-11-25/${started.id}.sql`]);
+    expect(status.manifestKey).toBe(`${obj.name}/nightly/2026-11-25/${started.id}.manifest.json`);
+  });
+
   test("bad input is refused with a DumpError and persists nothing", async () => {
     const obj = h.object();
     const keyPrefix = `${obj.name}/`;
@@ -67,6 +77,9 @@ describe("the engine leaves no trace in the database or the dump", () => {
     await expectDumpError(obj.start({ format: "sql", tables: ["unaddressable"] }), "UNSUPPORTED_TABLE");
     await expectDumpError(obj.start({ format: "sql", schema: false, data: false }), "INVALID_OPTIONS");
     await expectDumpError(obj.start({ format: "sql", bogus: 1 } as never), "INVALID_OPTIONS");
+    for (const folder of ["", "no-slash", "/abs/", "a/../b/", "a//b/", "./a/", "a\\b/", "tab\t/", "x".repeat(600) + "/", 7]) {
+      await expectDumpError(obj.start({ format: "sql", folder } as never), "INVALID_OPTIONS");
+    }
 
     expect(await obj.list()).toEqual([]);
     expect(await obj.kvKeys(ENGINE_PREFIX)).toEqual([]);

@@ -5,11 +5,14 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Where `import … from "durable-dump"` resolves: the sources, or the built package as npm ships it. */
-const LIBRARY = { src: join(ROOT, "src", "index.ts"), dist: join(ROOT, "dist", "index.js") };
+/** Where `durable-dump` and `durable-dump/fleet` resolve: the sources, or the built package as npm ships it. */
+const LIBRARY = {
+  src: { "durable-dump": join(ROOT, "src", "index.ts"), "durable-dump/fleet": join(ROOT, "src", "fleet", "index.ts") },
+  dist: { "durable-dump": join(ROOT, "dist", "index.js"), "durable-dump/fleet": join(ROOT, "dist", "fleet.js") },
+};
 
 /**
- * Bundles a Worker entry point (and durable-dump from `src/`, or from `dist/` with
+ * Bundles a Worker entry point (and durable-dump and durable-dump/fleet from `src/`, or from `dist/` with
  * `library: "dist"`) into one ES module for workerd, as the tests, the demo and the benchmark run
  * it under Miniflare.
  *
@@ -28,7 +31,7 @@ export async function bundleWorker({ entry, outfile, sourcemap = true, plugins =
     conditions: ["workerd", "worker", "browser"],
     mainFields: ["module", "main"],
     external: ["cloudflare:*", "node:*"],
-    alias: { "durable-dump": LIBRARY[library] },
+    alias: LIBRARY[library],
     sourcemap: sourcemap ? "inline" : false,
     logLevel: "error",
     plugins,

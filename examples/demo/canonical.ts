@@ -45,3 +45,47 @@ export function canonicalQueries(sql: SqlStorage): CanonicalQuery[] {
       };
     });
 }
+
+/** Rows hashed per page: the cursor is drained before every await. */
+const PAGE_ROWS = 2_000;
+
+/** Per table of the database: the row count and the SHA-256 of its canonical lines. */
+export interface TableChecksum {
+  name: string;
+  rows: number;
+  sha256: string;
+  /** The query whose output lines were hashed (each followed by "\n"): run it on a restored copy to compare. */
+  query: string;
+}
+
+/**
+ * The checksum of every user table of `sql`, and the schema as `type name` lines (without the
+ * platform's and SQLite's own objects), for comparing a database with its restored copy.
+ */
+export async function tableChecksums(sql: SqlStorage): Promise<{ tables: TableChecksum[]; schema: string[] }> {
+  const out: TableChecksum[] = [];
+  for (const q of canonicalQueries(sql)) {
+    const digest = new crypto.DigestStream("SHA-256");
+    const writer = digest.getWriter();
+    const encoder = new TextEncoder();
+    let rows = 0;
+    let after: number | null = null;
+    for (;;) {
+      const page: { k: number; r: string }[] = sql.exec<{ k: number; r: string }>(q.page, after ?? -Infinity, PAGE_ROWS).toArray();
+      if (page.length === 0) break;
+      rows += page.length;
+      after = page[page.length - 1]!.k;
+      await writer.write(encoder.encode(page.map((p) => p.r + "\n").join("")));
+    }
+    await writer.close();
+    const hash = [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    out.push({ name: q.table, rows, sha256: hash, query: q.full });
+  }
+  const schema = sql
+    .exec<{ s: string }>(
+      `SELECT type || ' ' || name AS s FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name`,
+    )
+    .toArray()
+    .map((r) => r.s);
+  return { tables: out, schema };
+}

@@ -27,9 +27,10 @@ export function buildWorker(entry, outfile, library = "src") {
 /**
  * Starts Miniflare with the bundled Worker: `TENANTS` is the SQLite-backed Durable Object class
  * (`className`), `DUMPS` a local R2 bucket. With `persistDir`, objects and R2 live on disk there.
- * @param {{ scriptPath: string, className?: string, persistDir?: string, bindings?: Record<string, string> }} options
+ * `options` are more Miniflare options (other bindings, their persistence).
+ * @param {{ scriptPath: string, className?: string, persistDir?: string, bindings?: Record<string, string>, options?: import("miniflare").MiniflareOptions }} options
  */
-export async function startRuntime({ scriptPath, className = "Tenant", persistDir, bindings = {} }) {
+export async function startRuntime({ scriptPath, className = "Tenant", persistDir, bindings = {}, options = {} }) {
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -40,6 +41,7 @@ export async function startRuntime({ scriptPath, className = "Tenant", persistDi
     r2Buckets: ["DUMPS"],
     bindings,
     ...(persistDir ? { durableObjectsPersist: join(persistDir, "do"), r2Persist: join(persistDir, "r2") } : {}),
+    ...options,
   });
   await mf.ready;
   return mf;

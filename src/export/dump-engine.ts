@@ -87,7 +87,7 @@ export class DumpEngine {
    * @throws {DumpError} `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`, `RESERVED_TABLE`, `UNSUPPORTED_TABLE`, `OUTPUT_EXISTS`, `TOO_MANY_JOBS`.
    */
   async start(options?: StartOptions): Promise<DumpStatus> {
-    const resolved = resolveStartOptions(options, this.#options.formatters);
+    const resolved = resolveStartOptions(options, this.#options.formatters, this.#options.keyPrefix);
     const formatter = this.#jobs.formatter(resolved.format);
     const url = (options as StartOptions | undefined)?.callbackUrl;
     const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options);
@@ -121,7 +121,7 @@ export class DumpEngine {
           deflater: resolved.gzip ? preferredEngine() : "pako",
           kv: resolved.kv,
         },
-        keyBase: this.#options.keyPrefix + id,
+        keyBase: this.#options.keyPrefix + resolved.folder + id,
         databaseSize: this.#sql.databaseSize,
         tableCount: tables.length,
         plan: [],

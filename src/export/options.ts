@@ -34,6 +34,8 @@ export interface ResolvedStartOptions {
   /** The gzip level (the default when `gzip` is false). */
   gzipLevel: GzipLevel;
   kv: boolean;
+  /** Folder under the engine's keyPrefix, "" for none. */
+  folder: string;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -47,6 +49,19 @@ export function checkKeyPrefix(prefix: unknown): string {
     throw invalidOption(`keyPrefix ${JSON.stringify(prefix)} must be a relative path like "backups/" without "..", "//", backslashes or control characters.`);
   }
   return prefix;
+}
+
+/**
+ * Checks a job's `folder`: a relative path ending with "/" that goes between the engine's
+ * keyPrefix and the job id, so it can only ever name keys under the engine's prefix.
+ */
+function checkFolder(folder: unknown, keyPrefix: string): string {
+  if (folder === undefined) return "";
+  if (typeof folder !== "string" || folder === "" || !folder.endsWith("/") || keyPrefix.length + folder.length > LIMITS.keyPrefix.maxLength) {
+    throw invalidOption(`folder must be a path ending with "/", at most ${LIMITS.keyPrefix.maxLength} characters together with keyPrefix.`);
+  }
+  checkKeyPrefix(folder);
+  return folder;
 }
 
 function checkFormatter(name: string, formatter: unknown): DumpFormatter {
@@ -81,7 +96,7 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "callbackUrl"]);
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "folder", "callbackUrl"]);
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -93,7 +108,7 @@ function tableList(name: string, value: unknown): string[] {
 }
 
 /** Validates {@link StartOptions} and applies defaults; tables are checked against the database later. */
-export function resolveStartOptions(options: StartOptions | undefined, formatters: Record<string, DumpFormatter>): ResolvedStartOptions {
+export function resolveStartOptions(options: StartOptions | undefined, formatters: Record<string, DumpFormatter>, keyPrefix: string): ResolvedStartOptions {
   const input = (options ?? {}) as Record<string, unknown>;
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw invalidOption("start() takes an options object.");
   for (const key of Object.keys(input)) {
@@ -118,6 +133,7 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     data,
     ...gzipOption(input.gzip),
     kv,
+    folder: checkFolder(input.folder, keyPrefix),
   };
 }
 

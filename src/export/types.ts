@@ -42,6 +42,12 @@ export interface StartOptions {
    */
   kv?: boolean;
   /**
+   * A folder for this job's objects under the engine's `keyPrefix`: keys become
+   * `<keyPrefix><folder><id>.<extension>`. Relative, ends with "/", no "..", "//", backslashes or
+   * control characters; at most 512 characters together with `keyPrefix`. Default: none.
+   */
+  folder?: string;
+  /**
    * When the job completes or fails, its final {@link DumpStatus} is POSTed here as JSON, signed
    * under the engine's `callbackSecret` with the time it was sent, in the header
    * `Durable-Dump-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (check it with

@@ -31,4 +31,7 @@ export const keys = {
   /** A pending wake-up of the alarm scheduler. */
   wake: (name: string) => `${STORAGE_PREFIX}wake:${name}`,
   wakePrefix: `${STORAGE_PREFIX}wake:`,
+  /** Which export of this object belongs to a fleet backup run (`src/fleet/host.ts`). */
+  fleetRun: (runId: string) => `${STORAGE_PREFIX}fleet:${runId}`,
+  fleetPrefix: `${STORAGE_PREFIX}fleet:`,
 } as const;

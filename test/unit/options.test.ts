@@ -68,7 +68,17 @@ describe("engine options", () => {
 
 describe("start options", () => {
   test("defaults", () => {
-    expect(resolveStartOptions(undefined, builtinFormatters)).toEqual({ format: "sql", tables: null, exclude: [], schema: true, data: true, gzip: false, gzipLevel: 6, kv: false });
+    expect(resolveStartOptions(undefined, builtinFormatters, "durable-dump/")).toEqual({
+      format: "sql",
+      tables: null,
+      exclude: [],
+      schema: true,
+      data: true,
+      gzip: false,
+      gzipLevel: 6,
+      kv: false,
+      folder: "",
+    });
   });
 
   test.each([
@@ -82,6 +92,6 @@ describe("start options", () => {
     [{ schema: false, data: false }, "INVALID_OPTIONS"],
     [{ gzip: "yes" }, "INVALID_OPTIONS"],
   ])("%j → %s", (options, expected) => {
-    expect(code(() => resolveStartOptions(options as never, builtinFormatters))).toBe(expected);
+    expect(code(() => resolveStartOptions(options as never, builtinFormatters, "durable-dump/"))).toBe(expected);
   });
 });

@@ -13,7 +13,7 @@ import { planList } from "./dump-work.js";
 import { resolveEngineOptions, resolveStartOptions } from "./options.js";
 import { openOutput } from "./output-upload.js";
 import { toStatus } from "./status.js";
-import { planTables } from "./table-plan.js";
+import { checkTables, planTables } from "./table-plan.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
 
 /** Name of the export engine's wake-up in its {@link AlarmScheduler}. */
@@ -74,7 +74,7 @@ export class DumpEngine {
    * postponing an earlier one). The job runs after any job already queued. Nothing is persisted
    * when the options are refused.
    *
-   * @throws {DumpError} `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`, `RESERVED_TABLE`, `UNSUPPORTED_TABLE`, `OUTPUT_EXISTS`, `TOO_MANY_JOBS`.
+   * @throws {DumpError} `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`, `RESERVED_TABLE`, `UNSUPPORTED_TABLE`, `UNSUPPORTED_SCHEMA`, `OUTPUT_EXISTS`, `TOO_MANY_JOBS`.
    */
   async start(options?: StartOptions): Promise<DumpStatus> {
     const resolved = resolveStartOptions(options, this.#options.formatters);
@@ -82,6 +82,7 @@ export class DumpEngine {
     const url = (options as StartOptions | undefined)?.callbackUrl;
     const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options.allowInsecureCallbacks, this.#options.callbackSecret !== null);
     const tables = planTables(this.#sql, resolved.tables, resolved.exclude);
+    checkTables(this.#sql, tables, formatter, resolved);
     const record = await this.#queue.add(async (id, createdAt) => {
       const record: DumpRecord = {
         v: DUMP_RECORD_VERSION,
@@ -89,14 +90,21 @@ export class DumpEngine {
         state: "queued",
         format: resolved.format,
         partSize: this.#options.partSize,
-        options: { schema: resolved.schema, data: resolved.data, tables: resolved.tables, exclude: resolved.exclude, gzip: resolved.gzip },
+        options: {
+          schema: resolved.schema,
+          data: resolved.data,
+          tables: resolved.tables,
+          exclude: resolved.exclude,
+          gzip: resolved.gzip,
+          dialect: resolved.dialect,
+        },
         keyBase: this.#options.keyPrefix + id,
         databaseSize: this.#sql.databaseSize,
         tableCount: tables.length,
         plan: [],
         rows: [],
         objects: [],
-        cursor: { step: "header", table: 0, name: null, key: null, rowsInTable: 0, snapshot: null, written: 0 },
+        cursor: { step: "header", table: 0, name: null, key: null, skip: 0, rowsInTable: 0, snapshot: null, written: 0 },
         upload: null,
         stats: { rowsWritten: 0, tablesDone: 0 },
         manifestKey: null,

@@ -15,12 +15,12 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
     const parts = await work.partsOf(index, o).all();
     manifestObjects.push({ key: o.key, table: o.table, bytes: o.bytes, parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })) });
   }
-  const { schema: withSchema, data, tables, exclude, gzip } = record.options;
+  const { schema: withSchema, data, tables, exclude, gzip, dialect } = record.options;
   return {
     manifestVersion: 1,
     jobId: record.id,
     format: record.format,
-    options: { schema: withSchema, data, tables, exclude, gzip },
+    options: { schema: withSchema, data, tables, exclude, gzip, dialect: record.format === "sql" ? dialect : null },
     createdAt: iso(record.createdAt),
     startedAt: record.startedAt === null ? null : iso(record.startedAt),
     finishedAt: iso(record.finishedAt ?? record.updatedAt),

@@ -1,6 +1,6 @@
 /** The export engine's own options and a job's start options: checks, defaults and bounds. */
 import { DumpError } from "../errors.js";
-import type { DumpFormatter } from "../formats/formatter.js";
+import type { DumpFormatter, SqlDialect } from "../formats/formatter.js";
 import { type ResolvedJobOptions, integerIn, invalidOption, resolveJobOptions } from "../jobs/engine-options.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
 
@@ -30,6 +30,7 @@ export interface ResolvedStartOptions {
   schema: boolean;
   data: boolean;
   gzip: boolean;
+  dialect: SqlDialect;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -77,7 +78,8 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "callbackUrl"]);
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "dialect", "callbackUrl"]);
+const DIALECTS: readonly SqlDialect[] = ["sqlite3", "d1"];
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -105,6 +107,9 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   const schema = (input.schema as boolean | undefined) ?? true;
   const data = (input.data as boolean | undefined) ?? true;
   if (!schema && !data) throw invalidOption("schema and data are both false: the dump would be empty.");
+  const dialect = input.dialect ?? "sqlite3";
+  if (!DIALECTS.includes(dialect as SqlDialect)) throw invalidOption(`dialect must be "sqlite3" or "d1"; got ${JSON.stringify(dialect)}.`);
+  if (input.dialect !== undefined && format !== "sql") throw invalidOption(`dialect applies to the sql format only, not ${JSON.stringify(format)}.`);
   return {
     format,
     tables: input.tables === undefined ? null : tableList("tables", input.tables),
@@ -112,5 +117,6 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     schema,
     data,
     gzip: (input.gzip as boolean | undefined) ?? false,
+    dialect: dialect as SqlDialect,
   };
 }

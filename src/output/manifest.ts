@@ -8,6 +8,8 @@ export interface DumpManifestOptions {
   tables: string[] | null;
   exclude: string[];
   gzip: boolean;
+  /** The SQL dialect of a `sql` dump (`"sqlite3"` or `"d1"`), null for other formats; absent in manifests of release 0.1.0 (read it as `"sqlite3"`). */
+  dialect: "sqlite3" | "d1" | null;
 }
 
 /**

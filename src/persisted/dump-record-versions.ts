@@ -68,12 +68,17 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
   const record: DumpRecord = {
     ...rest,
     v: 2,
+    options: { ...old.options, dialect: "sqlite3" },
     tableCount: tables.length,
     // The plan and the rows per table serve a running job only (the manifest holds them after).
     plan: active ? store(tables, LIST_LIMITS.plan, (p) => keys.scratchPage("plan", id, p)) : [],
     rows: active ? store(stats.tableRows, LIST_LIMITS.rows, (p) => keys.scratchPage("rows", id, p)) : [],
     objects: store(objects, LIST_LIMITS.objects, (p) => keys.recordPage("job", id, "objects", p)),
-    cursor: { ...cursor, name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null) },
+    cursor: {
+      ...cursor,
+      skip: 0,
+      name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null),
+    },
     upload: upload && {
       key: upload.key,
       uploadId: upload.uploadId,

@@ -88,6 +88,8 @@ const cursorShape = object({
   snapshot: optional(nullable(tableInfoShape), null),
   /** Tables whose header was written in the current object. */
   written: optional(count, 0),
+  /** Rows written that share the key `key`, for tables whose key may repeat (read by their values, see values-key.ts). */
+  skip: optional(count, 0),
 });
 export type DumpCursor = Infer<typeof cursorShape>;
 
@@ -108,7 +110,15 @@ const uploadShape = object({
 });
 export type UploadState = Infer<typeof uploadShape>;
 
-export const dumpOptionsShape = object({ schema: boolean, data: boolean, tables: nullable(array(string)), exclude: array(string), gzip: boolean });
+export const dumpOptionsShape = object({
+  schema: boolean,
+  data: boolean,
+  tables: nullable(array(string)),
+  exclude: array(string),
+  gzip: boolean,
+  /** The SQL dialect (`"sqlite3"` for other formats); records written before dialects existed are `"sqlite3"`. */
+  dialect: optional(literal("sqlite3", "d1"), "sqlite3"),
+});
 export type DumpJobOptions = Infer<typeof dumpOptionsShape>;
 
 export const dumpRecordShape = object({

@@ -153,3 +153,50 @@ describe("d1 dialect: rows at and over D1's limits", () => {
     }
   });
 });
+
+describe("d1 dialect: schema SQL that wrangler's splitter reads wrongly", () => {
+  let h: Harness;
+  let obj: HostObject;
+
+  beforeAll(async () => {
+    h = await createHarness();
+    obj = h.object();
+    await obj.exec([
+      "CREATE TABLE t (a INTEGER, b TEXT)",
+      "INSERT INTO t VALUES (1, 'one'), (2, 'two'), (-3, NULL)",
+      // `END,` and a lower-case `end` leave wrangler's splitter inside a compound statement.
+      "CREATE VIEW v AS SELECT a, CASE WHEN a > 0 THEN 'pos' END,b FROM t",
+      "CREATE TRIGGER tr AFTER INSERT ON t begin update t set b = case when new.a > 1 then 'big' else b end where rowid = new.rowid; end",
+      "CREATE INDEX i ON t (a) -- by a",
+    ]);
+    await obj.config({ tickBudgetMs: 200, clockStepMs: 20 });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test("is rewritten with whitespace around CASE, BEGIN and END, and works the same in D1", async () => {
+    const d1 = importIntoD1(await d1Dump(h, obj));
+    try {
+      const plans = await planTables(doBackend(obj));
+      const source = await takeSnapshot(doBackend(obj), plans);
+      const restored = await takeSnapshot(d1.backend, plans);
+      expectSameSnapshot({ ...restored, schema: [] }, { ...source, schema: [] }, "d1");
+      // The same SQL but for whitespace, the case of END and the comment wrangler drops.
+      const loose = (rows: string[]) => rows.map((r) => r.replace(/--.*$/, "").replace(/\s+/g, "").toUpperCase());
+      expect(loose(restored.schema)).toEqual(loose(source.schema));
+      expect(restored.schema).not.toEqual(source.schema);
+      expect(await d1.backend.all("SELECT * FROM v ORDER BY a")).toEqual(await doBackend(obj).all("SELECT * FROM v ORDER BY a"));
+      // The trigger fires in D1 as it did at the source.
+      expect(execFileSync("sqlite3", ["-bail", d1.path, "INSERT INTO t VALUES (5, 'x'); SELECT b FROM t WHERE a = 5;"], { encoding: "utf8" })).toBe("big\n");
+    } finally {
+      d1.dispose();
+    }
+  });
+
+  test("holding the text BEGIN TRANSACTION is refused when the job starts", async () => {
+    await obj.exec(["CREATE TABLE tx (note TEXT DEFAULT 'BEGIN TRANSACTION')"]);
+    await expect(obj.start({ format: "sql", dialect: "d1" })).rejects.toThrow(/UNSUPPORTED_SCHEMA: Table tx/);
+    expect((await obj.start({ format: "sql", dialect: "d1", exclude: ["tx"] })).state).toBe("queued");
+  });
+});

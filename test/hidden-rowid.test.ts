@@ -60,8 +60,8 @@ describe("a table whose rowid no name reaches", () => {
     expect(rows.length).toBeGreaterThan(320);
   });
 
-  test("sql: restored by the sqlite3 CLI and sql.js with every row, in many ticks", async () => {
-    const { status, ticks } = await dump({ format: "sql" });
+  test("sql: restored by the sqlite3 CLI and sql.js with every row, in many ticks with an eviction after each", async () => {
+    const { status, ticks } = await dump({ format: "sql" }, () => obj.evict());
     expect(ticks).toBeGreaterThan(5);
     const { bytes } = await readSingleOutput(h, status);
     for (const db of [restoreWithSqlite3(bytes), await restoreWithSqlJs(bytes)]) {
@@ -96,7 +96,10 @@ describe("a table whose rowid no name reaches", () => {
       `INSERT INTO shadowed VALUES (${-tick}, 'churn', 'churn ${tick}', NULL), (${1000 + tick}, 'churn', 'churn ${tick}', NULL)`,
       `DELETE FROM shadowed WHERE rowid = ${-(tick - 3)} AND _rowid_ = 'churn'`,
     ];
-    const { status } = await dump({ format: "sql" }, (tick) => obj.exec(churn(tick)));
+    const { status } = await dump({ format: "sql" }, async (tick) => {
+      await obj.exec(churn(tick));
+      await obj.evict();
+    });
     await obj.exec(["DELETE FROM shadowed WHERE _rowid_ = 'churn'"]);
     const db = restoreWithSqlite3((await readSingleOutput(h, status)).bytes);
     try {

@@ -89,7 +89,9 @@ function spacedKeywords(sql: string): string {
     .map((t, k) => {
       if (t.kind !== "word" || !/^(case|begin|end)$/i.test(t.text)) return t.text;
       const before = k > 0 && tokens[k - 1]!.kind !== "space" ? " " : "";
-      const after = k + 1 < tokens.length && tokens[k + 1]!.kind !== "space" ? " " : "";
+      // `END;` closes as it is.
+      const next = tokens[k + 1];
+      const after = next !== undefined && next.kind !== "space" && !(next.text === ";" && /^end$/i.test(t.text)) ? " " : "";
       return `${before}${/^end$/i.test(t.text) ? "END" : t.text}${after}`;
     })
     .join("");
@@ -107,8 +109,11 @@ function spacedKeywords(sql: string): string {
 export function d1SchemaStatement(sql: string, what: string): string {
   const refuse = (why: string) => new DumpError("UNSUPPORTED_SCHEMA", `${what} cannot be imported into D1: ${why}. Leave it out of the dump, or change it.`);
   if (sql.includes("BEGIN TRANSACTION")) throw refuse("its SQL holds the text BEGIN TRANSACTION, which wrangler takes for a transaction of the file");
-  const statement = splitsCleanly(sql) ? sql : spacedKeywords(sql);
-  if (statement !== sql && !splitsCleanly(statement)) throw refuse("wrangler's SQL splitter would cut its SQL in the wrong places");
+  let statement = sql;
+  if (!splitsCleanly(sql)) {
+    statement = spacedKeywords(sql);
+    if (statement === sql || !splitsCleanly(statement)) throw refuse("wrangler's SQL splitter would cut its SQL in the wrong places");
+  }
   const text = endStatement(statement);
   if (utf8Length(text) > D1_STATEMENT_BYTES) throw refuse(`its SQL takes ${utf8Length(text)} bytes; D1 takes statements of at most ${D1_STATEMENT_BYTES}`);
   return text;

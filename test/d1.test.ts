@@ -2,28 +2,21 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { doBackend, type SqlBackend } from "./harness/backends.js";
 import { bigDataStatements } from "./harness/big-data.js";
-import { expectSameSnapshot } from "./harness/compare.js";
+import { expectSameSnapshot, probeAnswers } from "./harness/compare.js";
 import { CORPUS_FTS5_TABLES, CORPUS_PROBES } from "./harness/corpus.js";
-import { corpusObject } from "./harness/corpus-object.js";
+import { corpusObject, seededObject } from "./harness/corpus-object.js";
 import { importIntoD1 } from "./harness/d1.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
 import type { HostObject, Statement } from "./harness/host-client.js";
-import { createHarness, type Harness } from "./harness/miniflare.js";
-import { planTables, takeSnapshot } from "./harness/snapshot.js";
+import type { Harness } from "./harness/miniflare.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
 
 /**
  * `start({ format: "sql", dialect: "d1" })` imported the way a user moves data into D1:
  * `wrangler d1 execute --local --file` (the pinned wrangler's local D1), then the D1 database file
  * compared with the source value by value (storage class and bits).
  */
-
-/** Answers of the probe queries, as JSON strings. */
-async function probes(db: SqlBackend, queries: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const q of queries) out.push(`${q} => ${JSON.stringify(await db.all(q), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v))}`);
-  return out;
-}
 
 async function d1Dump(h: Harness, obj: HostObject, options: { schema?: boolean; data?: boolean } = {}): Promise<string> {
   const started = await obj.start({ format: "sql", dialect: "d1", ...options });
@@ -52,8 +45,8 @@ describe("d1 dialect: the tricky corpus imported with wrangler", () => {
   let h: Harness;
   let obj: HostObject;
   let src: SqlBackend;
-  let plans: Awaited<ReturnType<typeof planTables>>;
-  let source: Awaited<ReturnType<typeof takeSnapshot>>;
+  let plans: TablePlan[];
+  let source: Snapshot;
 
   beforeAll(async () => {
     ({ h, obj, src, plans, source } = await corpusObject(1000));
@@ -70,7 +63,7 @@ describe("d1 dialect: the tricky corpus imported with wrangler", () => {
     const d1 = importIntoD1(text);
     try {
       expectSameSnapshot(await takeSnapshot(d1.backend, plans), source, "d1");
-      expect(await probes(d1.backend, CORPUS_PROBES)).toEqual(await probes(src, CORPUS_PROBES));
+      expect(await probeAnswers(d1.backend, CORPUS_PROBES)).toEqual(await probeAnswers(src, CORPUS_PROBES));
       expect(await d1.backend.all("PRAGMA integrity_check")).toEqual([["ok"]]);
       const checks = CORPUS_FTS5_TABLES.map((fts) => `INSERT INTO ${fts}(${fts}) VALUES('integrity-check');`).join("");
       expect(execFileSync("sqlite3", ["-bail", d1.path, checks], { encoding: "utf8" })).toBe("");
@@ -129,13 +122,12 @@ function limitStatements(): Statement[] {
 describe("d1 dialect: rows at and over D1's limits", () => {
   let h: Harness;
   let obj: HostObject;
+  let plans: TablePlan[];
+  let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(limitStatements());
-    await obj.exec(bigDataStatements({ hugeRows: 3, mediumRows: 10, smallRows: 600 }));
-    await obj.config({ tickBudgetMs: 200, clockStepMs: 20 });
+    const statements = [...limitStatements(), ...bigDataStatements({ hugeRows: 3, mediumRows: 10, smallRows: 600 })];
+    ({ h, obj, plans, source } = await seededObject(statements, { tickBudgetMs: 200, clockStepMs: 20 }));
   });
   afterAll(async () => {
     await h?.dispose();
@@ -146,8 +138,7 @@ describe("d1 dialect: rows at and over D1's limits", () => {
     expectD1Shape(text);
     const d1 = importIntoD1(text);
     try {
-      const plans = await planTables(doBackend(obj));
-      expectSameSnapshot(await takeSnapshot(d1.backend, plans), await takeSnapshot(doBackend(obj), plans), "d1");
+      expectSameSnapshot(await takeSnapshot(d1.backend, plans), source, "d1");
     } finally {
       d1.dispose();
     }
@@ -157,19 +148,19 @@ describe("d1 dialect: rows at and over D1's limits", () => {
 describe("d1 dialect: schema SQL that wrangler's splitter reads wrongly", () => {
   let h: Harness;
   let obj: HostObject;
+  let plans: TablePlan[];
+  let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec([
+    const statements = [
       "CREATE TABLE t (a INTEGER, b TEXT)",
       "INSERT INTO t VALUES (1, 'one'), (2, 'two'), (-3, NULL)",
       // `END,` and a lower-case `end` leave wrangler's splitter inside a compound statement.
       "CREATE VIEW v AS SELECT a, CASE WHEN a > 0 THEN 'pos' END,b FROM t",
       "CREATE TRIGGER tr AFTER INSERT ON t begin update t set b = case when new.a > 1 then 'big' else b end where rowid = new.rowid; end",
       "CREATE INDEX i ON t (a) -- by a",
-    ]);
-    await obj.config({ tickBudgetMs: 200, clockStepMs: 20 });
+    ];
+    ({ h, obj, plans, source } = await seededObject(statements, { tickBudgetMs: 200, clockStepMs: 20 }));
   });
   afterAll(async () => {
     await h?.dispose();
@@ -178,8 +169,6 @@ describe("d1 dialect: schema SQL that wrangler's splitter reads wrongly", () => 
   test("is rewritten with whitespace around CASE, BEGIN and END, and works the same in D1", async () => {
     const d1 = importIntoD1(await d1Dump(h, obj));
     try {
-      const plans = await planTables(doBackend(obj));
-      const source = await takeSnapshot(doBackend(obj), plans);
       const restored = await takeSnapshot(d1.backend, plans);
       expectSameSnapshot({ ...restored, schema: [] }, { ...source, schema: [] }, "d1");
       // The same SQL but for whitespace, the case of END and the comment wrangler drops.

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { doBackend } from "./harness/backends.js";
 import { expectSameSnapshot } from "./harness/compare.js";
 import { importIntoD1 } from "./harness/d1.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
 import type { HostObject } from "./harness/host-client.js";
-import { createHarness, type Harness } from "./harness/miniflare.js";
+import type { Harness } from "./harness/miniflare.js";
+import { seededObject } from "./harness/corpus-object.js";
 import { restoreWithSqlite3, restoreWithSqlJs } from "./harness/restore.js";
-import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
 import { compareTable, jsonRows, parseNdjson, readOutputs } from "./formats/exports.js";
 
 /**
@@ -35,13 +35,8 @@ describe("a table whose rowid no name reaches", () => {
   let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(STATEMENTS);
     // One step a tick; batches of 16 rows after the first, across rows sharing a key (their first 32 characters).
-    await obj.config({ tickBudgetMs: 100, clockStepMs: 1000 });
-    plans = await planTables(doBackend(obj));
-    source = await takeSnapshot(doBackend(obj), plans);
+    ({ h, obj, plans, source } = await seededObject(STATEMENTS, { tickBudgetMs: 100, clockStepMs: 1000 }));
   });
   afterAll(async () => {
     await h?.dispose();

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { doBackend, type SqlBackend } from "./harness/backends.js";
+import type { SqlBackend } from "./harness/backends.js";
 import { expectSameSnapshot } from "./harness/compare.js";
 import { importIntoD1 } from "./harness/d1.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
 import type { HostObject } from "./harness/host-client.js";
 import { closedSchemaSql, hostileStatements } from "./harness/hostile.js";
-import { createHarness, type Harness } from "./harness/miniflare.js";
+import type { Harness } from "./harness/miniflare.js";
+import { seededObject } from "./harness/corpus-object.js";
 import { restoreWithSqlite3, restoreWithSqlJs } from "./harness/restore.js";
-import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
 
 /**
  * A database whose names, sequences, schema SQL and values hold SQL (test/harness/hostile.ts):
@@ -21,12 +22,7 @@ describe("hostile text in every place a dump copies from the database", () => {
   let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(hostileStatements());
-    await obj.config({ tickBudgetMs: 100, clockStepMs: 1000 });
-    plans = await planTables(doBackend(obj));
-    source = await takeSnapshot(doBackend(obj), plans);
+    ({ h, obj, plans, source } = await seededObject(hostileStatements(), { tickBudgetMs: 100, clockStepMs: 1000 }));
   });
   afterAll(async () => {
     await h?.dispose();

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { doBackend } from "./harness/backends.js";
 import { expectSameSnapshot } from "./harness/compare.js";
 import { importIntoD1 } from "./harness/d1.js";
 import { runToCompletion } from "./harness/drive.js";
 import type { HostObject } from "./harness/host-client.js";
-import { createHarness, type Harness } from "./harness/miniflare.js";
+import type { Harness } from "./harness/miniflare.js";
+import { seededObject } from "./harness/corpus-object.js";
 import { restoreWithSqlite3 } from "./harness/restore.js";
-import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
+import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
 import { quoteIdent } from "./harness/sql-text.js";
 import { compareTable, jsonRows, parseCsv, parseNdjson, readOutputs } from "./formats/exports.js";
 import { parseExactJson } from "./formats/exact-json.js";
@@ -51,12 +51,7 @@ describe("tables of 100 columns with long names, in every format", () => {
   let source: Snapshot;
 
   beforeAll(async () => {
-    h = await createHarness();
-    obj = h.object();
-    await obj.exec(wideStatements());
-    await obj.config({ tickBudgetMs: 100, clockStepMs: 50 });
-    plans = await planTables(doBackend(obj));
-    source = await takeSnapshot(doBackend(obj), plans);
+    ({ h, obj, plans, source } = await seededObject(wideStatements(), { tickBudgetMs: 100, clockStepMs: 50 }));
   });
   afterAll(async () => {
     await h?.dispose();

@@ -28,9 +28,9 @@ describe("hostile text in every place a dump copies from the database", () => {
     await h?.dispose();
   });
 
-  async function dump(dialect?: "sqlite3" | "d1"): Promise<Uint8Array> {
+  async function dump(dialect?: "sqlite3" | "d1", evictions = false): Promise<Uint8Array> {
     const started = await obj.start({ format: "sql", ...(dialect ? { dialect } : {}) });
-    const { status } = await runToCompletion(obj, started.id);
+    const { status } = await runToCompletion(obj, started.id, evictions ? { afterTick: () => obj.evict() } : {});
     return (await readSingleOutput(h, status)).bytes;
   }
 
@@ -75,5 +75,10 @@ describe("hostile text in every place a dump copies from the database", () => {
     } finally {
       d1.dispose();
     }
+  });
+
+  test("d1 dialect: an export evicted after every tick writes the same bytes", async () => {
+    const [undisturbed, evicted] = [await dump("d1"), await dump("d1", true)];
+    expect(Buffer.from(evicted).equals(Buffer.from(undisturbed))).toBe(true);
   });
 });

@@ -366,14 +366,15 @@ export class BenchHost implements DurableObject {
         const reader = new TableReader(
           sql,
           table,
-          schema.keyColumns(table),
-          formatter.row(table, { schema: true, data: true, tables: [table] })!,
+          schema.tableKey(table),
+          formatter.row(table, { dialect: "sqlite3", schema: true, data: true, tables: [table], tableIndex: 0 })!,
           formatter.rowSeparator ?? "",
+          { d1Stage: null },
         );
         let key = null;
         let out = "";
         for (let first = true; ; first = false) {
-          const b = reader.read(key, batch, 64 * 1024, first);
+          const b = reader.read(key, 0, batch, 64 * 1024, first);
           out += typeof b.text === "string" ? b.text : UTF8.decode(b.text);
           key = b.last;
           if (b.done) break;
@@ -505,9 +506,9 @@ export class BenchHost implements DurableObject {
     const table = schema.table("bench")!;
     const formatter = builtinFormatters[format];
     if (!formatter) return { error: `no formatter ${format}` };
-    const ctx = { schema: true, data: true, tables: [table] };
+    const ctx = { dialect: "sqlite3" as const, schema: true, data: true, tables: [table], tableIndex: 0 };
     const template = formatter.row(table, ctx)!;
-    const reader = new TableReader(sql, table, schema.keyColumns(table), template, formatter.rowSeparator ?? "");
+    const reader = new TableReader(sql, table, schema.tableKey(table), template, formatter.rowSeparator ?? "", { d1Stage: null });
     const out: Record<string, number> = {};
     const time = async (name: string, fn: () => Promise<void>) => {
       await yieldNow();
@@ -571,7 +572,7 @@ export class BenchHost implements DurableObject {
     const readByReader = async (onText: (text: string | Uint8Array) => void) => {
       let key = null;
       for (let first = true; ; first = false) {
-        const b = reader.read(key, batch, 1024 * 1024, first);
+        const b = reader.read(key, 0, batch, 1024 * 1024, first);
         key = b.last;
         onText(b.text);
         await yieldNow();

@@ -65,6 +65,8 @@ describe("the engine leaves no trace in the database or the dump", () => {
     await expectDumpError(obj.start({ format: "sql", exclude: ["nope"] }), "UNKNOWN_TABLE");
     await expectDumpError(obj.start({ format: "sql", tables: ["_cf_KV"] }), "RESERVED_TABLE");
     await expectDumpError(obj.start({ format: "sql", dialect: "d1", tables: ["tx"] }), "UNSUPPORTED_SCHEMA");
+    await obj.exec([`CREATE TABLE "x BEGIN TRANSACTION" (v)`]);
+    await expectDumpError(obj.start({ format: "sql", dialect: "d1", schema: false, exclude: ["tx"] }), "UNSUPPORTED_SCHEMA");
     await expectDumpError(obj.start({ format: "csv", dialect: "d1" }), "INVALID_OPTIONS");
     await expectDumpError(obj.start({ format: "sql", schema: false, data: false }), "INVALID_OPTIONS");
     await expectDumpError(obj.start({ format: "sql", bogus: 1 } as never), "INVALID_OPTIONS");

@@ -19,27 +19,30 @@ const COMPOUND_END = /\sEND[;\s]$/;
  * `BEGIN` or `CASE` (any case), whitespace, and closes at whitespace, `END` (upper case only), `;`
  * or whitespace. It drops comments, keeping a line break for a `--` one, and does not know
  * `[…]` identifiers. The compound checks look at the end of the text only, so a window of it is
- * enough (wrangler tests the whole statement, at a cost quadratic in its length).
+ * enough: linear time, where wrangler's takes time quadratic in the length of a statement.
  */
 export function wranglerStatements(sql: string): string[] {
   const chars = Array.from(sql);
   const statements: string[] = [];
-  let str = "";
+  // The statement being built, as code points: wrangler's string, without the cost of rebuilding it.
+  let str: string[] = [];
   let open = 0;
   let i = 0;
-  const tail = (text: string) => text.slice(-8);
-  const until = (marker: string): string => {
-    let out = "";
+  const tail = (extra = "") => str.slice(-8).join("") + extra;
+  /** Code points up to and including the first place where they end with `marker` (or the end). */
+  const until = (marker: string): string[] => {
+    const end = Array.from(marker);
+    const out: string[] = [];
     while (i < chars.length) {
-      out += chars[i++];
-      if (out.endsWith(marker)) break;
+      out.push(chars[i++]!);
+      if (out.length >= end.length && end.every((m, k) => out[out.length - end.length + k] === m)) break;
     }
     return out;
   };
   while (i < chars.length) {
     const c = chars[i++]!;
-    if (open > 0 && COMPOUND_END.test(tail(str) + c)) open--;
-    if (c === "'" || c === '"' || c === "`") str += c + until(c);
+    if (open > 0 && COMPOUND_END.test(tail(c))) open--;
+    if (c === "'" || c === '"' || c === "`") str.push(c, ...until(c));
     else if (c === "$") {
       let tag = "$";
       while (i < chars.length) {
@@ -47,19 +50,19 @@ export function wranglerStatements(sql: string): string[] {
         tag += next;
         if (next === "$" || !(/[0-9_]/.test(next) || next.toLowerCase() !== next.toUpperCase())) break;
       }
-      str += tag;
-      if (tag.endsWith("$")) str += until(tag);
+      str.push(...Array.from(tag));
+      if (tag.endsWith("$")) str.push(...until(tag));
     } else if ((c === "-" && chars[i] === "-") || (c === "/" && chars[i] === "*")) {
       i++;
       until(c === "-" ? "\n" : "*/");
-      if (c === "-") str += "\n";
+      if (c === "-") str.push("\n");
     } else if (c === ";" && open === 0) {
-      statements.push(str);
-      str = "";
-    } else str += c;
-    if (COMPOUND_START.test(tail(str))) open++;
+      statements.push(str.join(""));
+      str = [];
+    } else str.push(c);
+    if (COMPOUND_START.test(tail())) open++;
   }
-  statements.push(str);
+  statements.push(str.join(""));
   return statements.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 

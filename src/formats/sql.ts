@@ -1,5 +1,5 @@
 import { DumpError } from "../errors.js";
-import { D1_STATEMENT_BYTES } from "../sqlite/d1-statements.js";
+import { D1_STATEMENT_BYTES, TRANSACTION_TEXT } from "../sqlite/d1-statements.js";
 import type { RowPiece } from "../sqlite/row-template.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
 import { utf8Length } from "../util/bytes.js";
@@ -44,13 +44,18 @@ function schemaStatement(sql: string, what: string, ctx: FormatContext): string 
  * The d1 header: foreign keys deferred to the end (D1 enforces them and ignores
  * `foreign_keys=OFF`), then every table, so that no row meets a table created later.
  *
- * @throws {DumpError} `UNSUPPORTED_SCHEMA` for a table D1 cannot take (see d1SchemaStatement), or
- * whose INSERT would pass D1's statement limit with every value staged (column names of ~100 KB).
+ * @throws {DumpError} `UNSUPPORTED_SCHEMA` for a table D1 cannot take (see d1SchemaStatement; without
+ * the schema, a name holding `BEGIN TRANSACTION`), or whose INSERT would pass D1's statement limit
+ * with every value staged (column names of ~100 KB).
  */
 function d1Header(ctx: FormatContext): string {
   let text = "PRAGMA defer_foreign_keys=TRUE;\n";
   for (const table of ctx.tables) {
     if (ctx.schema) text += d1SchemaStatement(table.createSql, `Table ${table.name}`);
+    // Without the schema, its names still appear in the INSERTs.
+    else if ([table.name, ...table.columns.map((c) => c.name)].some((n) => n.includes(TRANSACTION_TEXT))) {
+      throw new DumpError("UNSUPPORTED_SCHEMA", `Table ${table.name} cannot be imported into D1: a name holds the text ${TRANSACTION_TEXT}.`);
+    }
     const row = ctx.data ? rowTemplate(table, ctx) : null;
     // A staged value is written `(SELECT v FROM "_durable_dump_stage" WHERE k = n)`: under 64 bytes.
     const least = row?.reduce<number>((sum, p) => sum + (typeof p === "string" ? utf8Length(p) : 64), 0) ?? 0;

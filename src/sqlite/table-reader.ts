@@ -1,21 +1,11 @@
 import { freeArrayBuffer, utf8Length } from "../util/bytes.js";
 import { quoteIdentifier, quoteString } from "../util/sql-text.js";
-import { BLOB_MARK, MarkedBlobExpander } from "./marked-blobs.js";
-import { d1RowBudget, d1RowBytesExpr } from "./d1-statements.js";
+import { BLOB_MARK, BLOB_MARK_CHAR, MarkedBlobExpander } from "./marked-blobs.js";
 import { MAX_QUERY_BYTES, RowByValues } from "./row-by-values.js";
 import { type Batch, type KeyPart, type KeyPlan, KeyRun, type RowSelector } from "./row-key.js";
+import { rowLines } from "./row-lines.js";
 import type { Piece, RowPiece } from "./row-template.js";
 import type { TableInfo, TableKey } from "./schema-types.js";
-import {
-  INLINE_ROW_BYTES,
-  type SqlTextCheck,
-  anyBlobExpr,
-  blobFraming,
-  encodeValue,
-  isSqlEncoding,
-  rendersBlobsInSql,
-  rowBytesExpr,
-} from "./value-encoders.js";
 import { WideBatchReader } from "./wide-batch.js";
 
 /**
@@ -53,24 +43,14 @@ export class TableReader {
   /** Reads every batch when the table is too wide for {@link #readRows}; null otherwise. */
   readonly #wide: WideBatchReader | null;
   readonly #separator: string;
-  /** The row's line, or NULL when the row must be rendered in JavaScript (too large, or blobs needing it). */
+  /** The row's line expressions, see RowLines: `deferred` for {@link #readRows}. */
   readonly #deferredLineExpr: string;
-  /**
-   * The row's line for {@link #readConcatenated}, without the row-size guard of
-   * {@link #deferredLineExpr} (~12% of the render): a row too large for SQLite fails the query
-   * (SQLITE_TOOBIG), and the batch is then read by {@link #readRows}, which keeps the guard.
-   * SQL-encoded text is checked for NUL only; a batch that shows a CR is read again with
-   * {@link #carefulConcatLineExpr}, which then serves the rest of the table.
-   */
+  /** RowLines' `concat`, for {@link #readConcatenated}; a batch that shows a CR switches to {@link #carefulConcatLineExpr}. */
   #concatLineExpr: string;
-  /** {@link #concatLineExpr} checking SQL-encoded text for CR as well; null when no value is SQL-encoded. */
   #carefulConcatLineExpr: string | null;
   /** The query of {@link #readConcatenated} by its WHERE clause, for {@link #concatLineExpr} as it is. */
   readonly #concatQueries = new Map<string, string>();
-  /**
-   * SQL counting the row's blobs that the line carries as marked hex; null when it carries none, or
-   * when the marks need no counting because no text can hold one (see the constructor).
-   */
+  /** SQL counting the row's marked blobs (RowLines' `blobCount`). */
   readonly #blobCountExpr: string | null;
   /** Turns the line's marked blobs into their framed base64; null when the line carries none. */
   readonly #blobExpander: MarkedBlobExpander | null;
@@ -99,49 +79,12 @@ export class TableReader {
             ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding }
             : { kind: "expr", sql: p.expr },
     );
-    // The INTEGER PRIMARY KEY that aliases the rowid always holds an integer: it is rendered without
-    // the per-type CASE, and never counts in the row's size or blobs (bench: ~5% of the SQL render).
-    const intKey = key.alias ?? undefined;
-    const refs = table.columns.map((c) => quoteIdentifier(c.name)).filter((r) => r !== intKey);
-    // Blobs that need base64 (JSON, CSV) come out of SQLite as hex between two U+0001 marks and are
-    // turned into base64 in JavaScript (see #expandBlobs), when every such column uses one encoding.
-    const jsBlobs = this.#pieces.filter((p): p is Extract<Piece, { kind: "column" }> => p.kind === "column" && !rendersBlobsInSql(p.encoding));
-    const markBlobs = jsBlobs.length > 0 && jsBlobs.every((p) => p.encoding === jsBlobs[0]!.encoding);
-    const value = (p: Extract<Piece, { kind: "column" }>, textCheck: SqlTextCheck) =>
-      p.ref === intKey
-        ? `CAST(${p.ref} AS TEXT)`
-        : `(${encodeValue(p.ref, p.encoding, markBlobs && !rendersBlobsInSql(p.encoding) ? `char(1) || hex(${p.ref}) || char(1)` : undefined, textCheck)})`;
-    const lineFor = (textCheck: SqlTextCheck) =>
-      this.#pieces.map((p) => (p.kind === "text" ? quoteString(p.text) : p.kind === "column" ? value(p, textCheck) : `(${p.sql})`)).join(" || ") || "''";
-    // In JSON, text cannot hold a mark (json_quote writes U+0001 as \u0001): when the rest of the
-    // template and the row separator are literal text without one, every mark is a blob's, and
-    // counting blobs per row in SQL (a typeof per column, ~5% of NDJSON) is not needed.
-    const marksAreBlobs =
-      markBlobs &&
-      !separator.includes(BLOB_MARK_CHAR) &&
-      this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes(BLOB_MARK_CHAR) : p.kind === "column" && p.encoding === "json"));
-    this.#blobCountExpr =
-      markBlobs && !marksAreBlobs
-        ? jsBlobs
-            .filter((p) => p.ref !== intKey)
-            .map((p) => `((${p.ref} >= x'') IS TRUE)`)
-            .join(" + ") || "0"
-        : null;
-    const framing = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
-    this.#blobExpander = framing ? new MarkedBlobExpander(framing.open, framing.close) : null;
-    const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
-    const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
-    const line = lineFor("nul-and-cr");
-    // A d1 row goes to JavaScript when a value needs pieces or the statement could pass D1's limit;
-    // concatenated batches check that too (they have no size guard otherwise, see #concatLineExpr).
-    const d1 = options.d1Stage !== null && this.#pieces.some((p) => p.kind === "column" && p.encoding === "d1");
-    const d1Fits = d1 ? `(${d1RowBytesExpr(refs)}) <= ${d1RowBudget(this.#pieces)}` : null;
-    this.#deferredLineExpr = `CASE WHEN ${d1Fits ?? `(${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}`}${noJsBlobs ? ` AND ${noJsBlobs}` : ""} THEN ${line} END`;
-    const guards = [noJsBlobs, d1Fits].filter((g) => g !== null).join(" AND ");
-    const concatLine = (l: string) => (guards ? `CASE WHEN ${guards} THEN ${l} END` : l);
-    const sqlEncoded = this.#pieces.some((p) => p.kind === "column" && isSqlEncoding(p.encoding) && p.ref !== intKey);
-    this.#concatLineExpr = concatLine(sqlEncoded ? lineFor("nul") : line);
-    this.#carefulConcatLineExpr = sqlEncoded ? concatLine(line) : null;
+    const lines = rowLines(table, key, this.#pieces, separator, options.d1Stage !== null);
+    this.#deferredLineExpr = lines.deferred;
+    this.#concatLineExpr = lines.concat;
+    this.#carefulConcatLineExpr = lines.carefulConcat;
+    this.#blobCountExpr = lines.blobCount;
+    this.#blobExpander = lines.blobFraming ? new MarkedBlobExpander(lines.blobFraming.open, lines.blobFraming.close) : null;
     this.#rowid = key.rowid;
     // The longest query this reader would send: past the limit, the table is read value by value.
     const longest = Math.max(
@@ -343,4 +286,3 @@ export class TableReader {
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const CR = 0x0d;
-const BLOB_MARK_CHAR = String.fromCharCode(BLOB_MARK);

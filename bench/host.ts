@@ -397,7 +397,7 @@ export class BenchHost implements DurableObject {
         let key = null;
         let out = "";
         for (let first = true; ; first = false) {
-          const b = reader.read(key, batch, 64 * 1024, first);
+          const b = reader.read(key, 0, batch, 64 * 1024, first);
           out += typeof b.text === "string" ? b.text : UTF8.decode(b.text);
           key = b.last;
           if (b.done) break;
@@ -556,7 +556,7 @@ export class BenchHost implements DurableObject {
     let slice = 0;
     for (let first = true; ; first = false) {
       // The engine's limits (export-runner.ts): batches of at most 256 KiB, a yield every 512 KiB.
-      const b = reader.read(key, 20_000, 256 * 1024, first);
+      const b = reader.read(key, 0, 20_000, 256 * 1024, first);
       key = b.last;
       const batch = typeof b.text === "string" ? encoder.encode(b.text) : b.text;
       bytes += batch.length;
@@ -588,9 +588,9 @@ export class BenchHost implements DurableObject {
     const table = schema.table("bench")!;
     const formatter = builtinFormatters[format];
     if (!formatter) return { error: `no formatter ${format}` };
-    const ctx = { schema: true, data: true, tables: [table], tableIndex: 0 };
+    const ctx = { dialect: "sqlite3" as const, schema: true, data: true, tables: [table], tableIndex: 0 };
     const template = formatter.row(table, ctx)!;
-    const reader = new TableReader(sql, table, schema.keyColumns(table), template, formatter.rowSeparator ?? "");
+    const reader = new TableReader(sql, table, schema.tableKey(table), template, formatter.rowSeparator ?? "", { d1Stage: null });
     const out: Record<string, number> = {};
     const time = async (name: string, fn: () => Promise<unknown>) => {
       await yieldNow();
@@ -654,7 +654,7 @@ export class BenchHost implements DurableObject {
     const readByReader = async (onText: (text: string | Uint8Array) => void) => {
       let key = null;
       for (let first = true; ; first = false) {
-        const b = reader.read(key, batch, 1024 * 1024, first);
+        const b = reader.read(key, 0, batch, 1024 * 1024, first);
         key = b.last;
         onText(b.text);
         await yieldNow();
@@ -716,9 +716,10 @@ function readerOf(sql: SqlStorage, schema: SchemaReader, table: TableInfo, forma
   return new TableReader(
     sql,
     table,
-    schema.keyColumns(table),
-    formatter.row(table, { schema: true, data: true, tables: [table], tableIndex: 0 })!,
+    schema.tableKey(table),
+    formatter.row(table, { dialect: "sqlite3", schema: true, data: true, tables: [table], tableIndex: 0 })!,
     formatter.rowSeparator ?? "",
+    { d1Stage: null },
   );
 }
 

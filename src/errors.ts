@@ -16,8 +16,10 @@ export const DUMP_ERROR_CODES = {
   UNKNOWN_TABLE: { retryable: false },
   /** `tables` names a table of SQLite (`sqlite_*`) or of the platform (`_cf_*`). */
   RESERVED_TABLE: { retryable: false },
-  /** A table whose rows cannot be addressed. */
+  /** A table no query can read: a column name of about 100 KB, or too wide for its key (see README). */
   UNSUPPORTED_TABLE: { retryable: false },
+  /** Schema SQL the chosen SQL dialect cannot carry (d1: see README, "SQL dialects"). */
+  UNSUPPORTED_SCHEMA: { retryable: false },
   /** A job id that does not exist (HTTP routes). */
   JOB_NOT_FOUND: { retryable: false },
   /** The output key already exists in R2, written by something else. */

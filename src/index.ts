@@ -11,7 +11,7 @@ export type { DumpStorage } from "./persisted/storage.js";
 export { DUMP_ERROR_CODES, DumpError, type DumpErrorCode } from "./errors.js";
 export { SIGNATURE_HEADER, type VerifyCallbackOptions, signCallbackBody, verifyCallbackSignature } from "./jobs/callbacks.js";
 export { AlarmScheduler, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./alarms/scheduler.js";
-export type { DumpFormatter, FooterContext, FormatContext } from "./formats/formatter.js";
+export type { DumpFormatter, FooterContext, FormatContext, SqlDialect } from "./formats/formatter.js";
 export type { RowPiece, ValueEncoding } from "./sqlite/row-template.js";
 export type { ColumnInfo, SchemaObject, TableInfo } from "./sqlite/schema-types.js";
 export { quoteIdentifier } from "./util/sql-text.js";

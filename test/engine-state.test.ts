@@ -67,14 +67,17 @@ describe("the engine leaves no trace in the database or the dump", () => {
     const keyPrefix = `${obj.name}/`;
     await obj.config({ keyPrefix });
     await obj.exec([`CREATE TABLE t (id INTEGER PRIMARY KEY, v)`, `INSERT INTO t (v) VALUES (1), ('x')`]);
-    // All three rowid names shadowed and no INTEGER PRIMARY KEY: rows cannot be addressed.
-    await obj.exec([`CREATE TABLE unaddressable (rowid, _rowid_, oid)`, `INSERT INTO unaddressable VALUES (1, 2, 3)`]);
+    // Schema that wrangler's D1 import would take for a transaction of the file.
+    await obj.exec([`CREATE TABLE tx (note TEXT DEFAULT 'BEGIN TRANSACTION')`]);
 
     await expectDumpError(obj.start({ format: "xml" }), "UNKNOWN_FORMAT");
     await expectDumpError(obj.start({ format: "sql", tables: ["nope"] }), "UNKNOWN_TABLE");
     await expectDumpError(obj.start({ format: "sql", exclude: ["nope"] }), "UNKNOWN_TABLE");
     await expectDumpError(obj.start({ format: "sql", tables: ["_cf_KV"] }), "RESERVED_TABLE");
-    await expectDumpError(obj.start({ format: "sql", tables: ["unaddressable"] }), "UNSUPPORTED_TABLE");
+    await expectDumpError(obj.start({ format: "sql", dialect: "d1", tables: ["tx"] }), "UNSUPPORTED_SCHEMA");
+    await obj.exec([`CREATE TABLE "x BEGIN TRANSACTION" (v)`]);
+    await expectDumpError(obj.start({ format: "sql", dialect: "d1", schema: false, exclude: ["tx"] }), "UNSUPPORTED_SCHEMA");
+    await expectDumpError(obj.start({ format: "csv", dialect: "d1" }), "INVALID_OPTIONS");
     await expectDumpError(obj.start({ format: "sql", schema: false, data: false }), "INVALID_OPTIONS");
     await expectDumpError(obj.start({ format: "sql", bogus: 1 } as never), "INVALID_OPTIONS");
     for (const folder of ["", "no-slash", "/abs/", "a/../b/", "a//b/", "./a/", "a\\b/", "tab\t/", "x".repeat(600) + "/", 7]) {

@@ -5,7 +5,7 @@ import { CORPUS_FTS5_PROBES, CORPUS_FTS5_TABLES, CORPUS_PROBES } from "./harness
 import { corpusObject } from "./harness/corpus-object.js";
 import type { SqlBackend } from "./harness/backends.js";
 import { takeSnapshot, type Snapshot, type TablePlan } from "./harness/snapshot.js";
-import { expectSameSnapshot } from "./harness/compare.js";
+import { expectSameSnapshot, probeAnswers } from "./harness/compare.js";
 import { runToCompletion } from "./harness/drive.js";
 import { readSingleOutput } from "./harness/dump.js";
 import { restoreWithSqlite3, restoreWithSqlJs } from "./harness/restore.js";
@@ -16,13 +16,6 @@ import { restoreWithSqlite3, restoreWithSqlJs } from "./harness/restore.js";
  * (DD_TEST_CLOCK_STEP_MS overrides it when investigating.)
  */
 const CLOCK_STEP_MS = Number(process.env.DD_TEST_CLOCK_STEP_MS ?? 1000);
-
-/** Answers of the probe queries, as JSON strings (doubles keep their bits via the backend). */
-async function probes(db: SqlBackend, queries: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const q of queries) out.push(q + " => " + JSON.stringify(await db.all(q), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v)));
-  return out;
-}
 
 describe("SQL dump round trip of the tricky corpus", () => {
   let h: Harness;
@@ -58,7 +51,7 @@ describe("SQL dump round trip of the tricky corpus", () => {
     const db = restoreWithSqlite3(bytes);
     try {
       expectSameSnapshot(await takeSnapshot(db.backend, plans), source, "sqlite3");
-      expect(await probes(db.backend, CORPUS_PROBES)).toEqual(await probes(src, CORPUS_PROBES));
+      expect(await probeAnswers(db.backend, CORPUS_PROBES)).toEqual(await probeAnswers(src, CORPUS_PROBES));
       expect(db.run("PRAGMA integrity_check;")).toBe("ok\n");
       expect(db.run("PRAGMA foreign_key_check;")).toBe("");
       for (const fts of CORPUS_FTS5_TABLES) db.run(`INSERT INTO ${fts}(${fts}) VALUES('integrity-check');`);
@@ -84,7 +77,7 @@ describe("SQL dump round trip of the tricky corpus", () => {
       expectSameSnapshot(await takeSnapshot(db.backend, subset, { include: keep }), expected, "sql.js");
       const queries = CORPUS_PROBES.filter((q) => !CORPUS_FTS5_PROBES.has(q));
       queries.push(`SELECT count(*) FROM orders`, `SELECT id, total FROM orders WHERE total > 100 ORDER BY total`);
-      expect(await probes(db.backend, queries)).toEqual(await probes(src, queries));
+      expect(await probeAnswers(db.backend, queries)).toEqual(await probeAnswers(src, queries));
       // sql.js hands back doubles as JS numbers: -0.0 must keep its sign.
       const negZero = db.db.exec(`SELECT v FROM "values" WHERE label = '-0.0'`)[0]!.values[0]![0];
       expect(Object.is(negZero, -0)).toBe(true);

@@ -15,7 +15,7 @@ import { planList } from "./dump-work.js";
 import { resolveEngineOptions, resolveStartOptions } from "./options.js";
 import { openOutput } from "./output-upload.js";
 import { toStatus } from "./status.js";
-import { planTables } from "./table-plan.js";
+import { checkTables, planTables } from "./table-plan.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
 
 /** Name of the export engine's wake-up in its {@link AlarmScheduler}. */
@@ -84,7 +84,7 @@ export class DumpEngine {
    * postponing an earlier one). The job runs after any job already queued. Nothing is persisted
    * when the options are refused.
    *
-   * @throws {DumpError} `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`, `RESERVED_TABLE`, `UNSUPPORTED_TABLE`, `OUTPUT_EXISTS`, `TOO_MANY_JOBS`.
+   * @throws {DumpError} `INVALID_OPTIONS`, `UNKNOWN_FORMAT`, `UNKNOWN_TABLE`, `RESERVED_TABLE`, `UNSUPPORTED_TABLE`, `UNSUPPORTED_SCHEMA`, `OUTPUT_EXISTS`, `TOO_MANY_JOBS`.
    */
   async start(options?: StartOptions): Promise<DumpStatus> {
     const resolved = resolveStartOptions(options, this.#options.formatters, this.#options.keyPrefix);
@@ -101,6 +101,7 @@ export class DumpEngine {
     const kvOnly = resolved.kv && !resolved.schema && !resolved.data;
     const tables = kvOnly ? [] : planTables(this.#sql, resolved.tables, resolved.exclude);
     // A per-table format writes no object for no tables: the job goes straight to what follows them.
+    checkTables(this.#sql, tables, formatter, resolved);
     const noTableObjects = kvOnly || (formatter.objectPerTable && tables.length === 0);
     const first: DumpStep = noTableObjects ? (resolved.kv ? "kvHeader" : "done") : "header";
     const record = await this.#queue.add(async (id, createdAt) => {
@@ -120,6 +121,7 @@ export class DumpEngine {
           // Chosen once: the job's streams keep it even if the host's flags change (deflater.ts).
           deflater: resolved.gzip ? preferredEngine() : "pako",
           kv: resolved.kv,
+          dialect: resolved.dialect,
         },
         keyBase: this.#options.keyPrefix + resolved.folder + id,
         databaseSize: this.#sql.databaseSize,
@@ -127,7 +129,7 @@ export class DumpEngine {
         plan: [],
         rows: [],
         objects: [],
-        cursor: { step: first, table: 0, name: null, key: null, rowsInTable: 0, snapshot: null, written: 0, kv: null },
+        cursor: { step: first, table: 0, name: null, key: null, skip: 0, rowsInTable: 0, snapshot: null, written: 0, kv: null },
         upload: null,
         stats: { rowsWritten: 0, tablesDone: 0 },
         manifestKey: null,

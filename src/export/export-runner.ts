@@ -10,12 +10,13 @@ import type { KvLister } from "../kv/entry-reader.js";
 import type { DumpStep } from "../persisted/dump-record.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
-import { TableReader } from "../sqlite/table-reader.js";
+import type { TableReader } from "../sqlite/table-reader.js";
 import { yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
 import { KvSteps } from "./kv-steps.js";
 import { MAX_SLICE_CHARS, adaptBatch } from "./slices.js";
+import { openTableReader } from "./table-plan.js";
 
 /**
  * UTF-8 bytes one query renders at most; a slice runs several. Batches read row by row, as text,
@@ -117,6 +118,7 @@ export class ExportRunner {
       case "tableHeader": {
         const table = await this.#currentTable();
         cursor.key = null;
+        cursor.skip = 0;
         cursor.rowsInTable = 0;
         cursor.snapshot = table;
         cursor.name = await this.#work.plan.at(cursor.table);
@@ -173,7 +175,7 @@ export class ExportRunner {
     let batch: ReturnType<TableReader["read"]>;
     do {
       try {
-        batch = (await this.#tableReader(table)).read(cursor.key, this.#batchRows - rows, MAX_BATCH_BYTES, cursor.rowsInTable === 0);
+        batch = (await this.#tableReader(table)).read(cursor.key, cursor.skip, this.#batchRows - rows, MAX_BATCH_BYTES, cursor.rowsInTable === 0);
       } catch (error) {
         // A table dropped while it was being exported ends where it was; anything else is an error.
         if (this.#schema.table(table.name) === null) {
@@ -185,6 +187,7 @@ export class ExportRunner {
       }
       await this.#write(batch.text);
       cursor.key = batch.last;
+      cursor.skip = batch.skip;
       cursor.rowsInTable += batch.rows;
       record.stats.rowsWritten += batch.rows;
       rows += batch.rows;
@@ -214,6 +217,7 @@ export class ExportRunner {
     const cursor = this.#work.record.cursor;
     cursor.table++;
     cursor.key = null;
+    cursor.skip = 0;
     cursor.rowsInTable = 0;
     const more = cursor.table < this.#work.plan.length;
     if (this.#formatter.objectPerTable) cursor.step = more ? "header" : this.#afterTables();
@@ -228,8 +232,7 @@ export class ExportRunner {
   async #tableReader(table: TableInfo): Promise<TableReader> {
     if (this.#reader?.name !== table.name) {
       this.#reader?.reader.release();
-      const template = this.#formatter.row(table, await this.#context()) ?? [];
-      const reader = new TableReader(this.#deps.sql, table, this.#schema.keyColumns(table), template, this.#formatter.rowSeparator ?? "");
+      const reader = openTableReader(this.#deps.sql, this.#schema, table, this.#formatter, await this.#context());
       this.#reader = { name: table.name, reader };
     }
     return this.#reader.reader;
@@ -247,11 +250,12 @@ export class ExportRunner {
    * read ahead, as the getter cannot wait for storage.
    */
   async #context(): Promise<FormatContext> {
-    const { schema, data } = this.#work.record.options;
+    const { schema, data, dialect } = this.#work.record.options;
     const names = this.#tables ? null : await this.#work.plan.all();
     let tables = this.#tables;
     const read = () => (tables ??= this.#tables ?? names!.map((name) => this.#schema.table(name)).filter((t): t is TableInfo => t !== null));
     return {
+      dialect,
       schema,
       data,
       get tables() {
@@ -264,6 +268,8 @@ export class ExportRunner {
   async #footerContext(): Promise<FooterContext> {
     const tables = await this.#allTables();
     const names = new Set(tables.map((t) => t.name));
-    return { ...(await this.#context()), schemaObjects: this.#schema.schemaObjects(names), sequences: this.#schema.sequences(names) };
+    const context = await this.#context();
+    const sequences = this.#schema.sequences(names, context.dialect === "d1" ? "d1" : "sql");
+    return { ...context, schemaObjects: this.#schema.schemaObjects(names), sequences };
   }
 }

@@ -23,13 +23,22 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
       parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })),
     });
   }
-  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel, kv } = record.options;
+  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel, kv, dialect } = record.options;
   const kvObject = objects.find((o) => o.kv);
   return {
     manifestVersion: 1,
     jobId: record.id,
     format: record.format,
-    options: { schema: withSchema, data, tables, exclude, gzip, gzipLevel: gzip ? gzipLevel : null, ...(kv ? { kv: true as const } : {}) },
+    options: {
+      schema: withSchema,
+      data,
+      tables,
+      exclude,
+      gzip,
+      gzipLevel: gzip ? gzipLevel : null,
+      dialect: record.format === "sql" ? dialect : null,
+      ...(kv ? { kv: true as const } : {}),
+    },
     createdAt: iso(record.createdAt),
     startedAt: record.startedAt === null ? null : iso(record.startedAt),
     finishedAt: iso(record.finishedAt ?? record.updatedAt),

@@ -1,6 +1,6 @@
 /** The export engine's own options and a job's start options: checks, defaults and bounds. */
 import { DumpError } from "../errors.js";
-import type { DumpFormatter } from "../formats/formatter.js";
+import type { DumpFormatter, SqlDialect } from "../formats/formatter.js";
 import { DEFAULT_GZIP_LEVEL, type GzipLevel } from "../output/deflater.js";
 import { type ResolvedJobOptions, integerIn, invalidOption, resolveJobOptions } from "../jobs/engine-options.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
@@ -36,6 +36,7 @@ export interface ResolvedStartOptions {
   kv: boolean;
   /** Folder under the engine's keyPrefix, "" for none. */
   folder: string;
+  dialect: SqlDialect;
 }
 
 /** Checks a key prefix: relative, no `..` or empty segments, no control characters. */
@@ -96,7 +97,8 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
   };
 }
 
-const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "folder", "callbackUrl"]);
+const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "folder", "dialect", "callbackUrl"]);
+const DIALECTS: readonly SqlDialect[] = ["sqlite3", "d1"];
 
 function tableList(name: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
@@ -125,6 +127,9 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   const data = (input.data as boolean | undefined) ?? true;
   const kv = (input.kv as boolean | undefined) ?? false;
   if (!schema && !data && !kv) throw invalidOption("schema, data and kv are all false: the dump would be empty.");
+  const dialect = input.dialect ?? "sqlite3";
+  if (!DIALECTS.includes(dialect as SqlDialect)) throw invalidOption(`dialect must be "sqlite3" or "d1"; got ${JSON.stringify(dialect)}.`);
+  if (input.dialect !== undefined && format !== "sql") throw invalidOption(`dialect applies to the sql format only, not ${JSON.stringify(format)}.`);
   return {
     format,
     tables: input.tables === undefined ? null : tableList("tables", input.tables),
@@ -134,6 +139,7 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
     ...gzipOption(input.gzip),
     kv,
     folder: checkFolder(input.folder, keyPrefix),
+    dialect: dialect as SqlDialect,
   };
 }
 

@@ -25,12 +25,12 @@ export function toStatus(record: DumpRecord, objects: readonly OutputObject[]): 
   }
   const cursor = record.cursor;
   const inTable = cursor.step === "tableHeader" || cursor.step === "rows" || cursor.step === "tableFooter";
-  const { schema, data, gzip, gzipLevel, kv, tables, exclude } = record.options;
+  const { schema, data, gzip, gzipLevel, kv, tables, exclude, dialect } = record.options;
   return {
     id: record.id,
     state: record.state,
     format: record.format,
-    options: { format: record.format, schema, data, gzip, gzipLevel: gzip ? gzipLevel : null, kv, tables, exclude },
+    options: { format: record.format, schema, data, gzip, gzipLevel: gzip ? gzipLevel : null, kv, tables, exclude, dialect: record.format === "sql" ? dialect : null },
     progress: {
       tablesDone: record.stats.tablesDone,
       tablesTotal: record.tableCount,
@@ -57,7 +57,7 @@ export function unreadableStatus(job: IndexedJob): DumpStatus {
     id: job.id,
     state: "failed",
     format: "unknown",
-    options: { format: "unknown", schema: false, data: false, gzip: false, gzipLevel: null, kv: false, tables: null, exclude: [] },
+    options: { format: "unknown", schema: false, data: false, gzip: false, gzipLevel: null, kv: false, tables: null, exclude: [], dialect: null },
     progress: { tablesDone: 0, tablesTotal: 0, currentTable: null, rowsWritten: 0, kvEntriesWritten: 0, bytesWritten: 0, partsUploaded: 0 },
     outputs: [],
     createdAt: job.createdAt,

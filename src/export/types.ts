@@ -1,5 +1,5 @@
 /** The public types of exports: the engine's options, a job's start options and its status. */
-import type { DumpFormatter } from "../formats/formatter.js";
+import type { DumpFormatter, SqlDialect } from "../formats/formatter.js";
 import type { GzipLevel } from "../output/deflater.js";
 import type { JobEngineOptions } from "../jobs/engine-options.js";
 import type { JobStatusBase } from "../jobs/job-types.js";
@@ -26,6 +26,13 @@ export interface StartOptions {
   schema?: boolean;
   /** Write the rows. Default true. */
   data?: boolean;
+  /**
+   * For `format: "sql"`: who reads the dump. `"sqlite3"` (default): the sqlite3 CLI and other
+   * SQLite clients, `.dump` style, in one transaction. `"d1"`: `wrangler d1 execute --file`, into
+   * Cloudflare D1 (no transaction, foreign keys deferred, every table created before any row,
+   * statements of at most 100,000 bytes). See README, "SQL dialects".
+   */
+  dialect?: SqlDialect;
   /**
    * Compress each object as one standard gzip member (key gets `.gz`, `Content-Encoding: gzip`):
    * `true` at level 6 (zlib's default), or `{ level }` from 1 (fastest) to 9 (smallest). Native
@@ -104,6 +111,8 @@ export interface DumpJobOptionsView {
   kv: boolean;
   tables: string[] | null;
   exclude: string[];
+  /** The SQL dialect of a `sql` job; null for other formats. */
+  dialect: SqlDialect | null;
 }
 
 /** What {@link DumpEngine.status} and friends report about an export. Plain data, JSON-serialisable. */

@@ -1,8 +1,17 @@
 import type { RowPiece } from "../sqlite/row-template.js";
 import type { SchemaObject, TableInfo } from "../sqlite/schema-types.js";
 
+/**
+ * The SQL a `sql` dump is written for: `"sqlite3"` (the sqlite3 CLI, `.dump` style, in one
+ * transaction) or `"d1"` (`wrangler d1 execute --file`: no transaction, every table created
+ * before any row, statements of at most 100,000 bytes). See README, "SQL dialects".
+ */
+export type SqlDialect = "sqlite3" | "d1";
+
 /** What a formatter knows about the job while it writes headers and footers. */
 export interface FormatContext {
+  /** The dialect the job was started with (`start({ dialect })`, `"sqlite3"` by default); formats other than SQL ignore it. */
+  dialect: SqlDialect;
   /** Whether the job writes the schema (CREATE statements). */
   schema: boolean;
   /** Whether the job writes rows. */
@@ -20,7 +29,11 @@ export interface FormatContext {
 export interface FooterContext extends FormatContext {
   /** Indexes, views and triggers that belong to the exported tables, in creation order. */
   schemaObjects: readonly SchemaObject[];
-  /** `sqlite_sequence` rows of the exported tables; `seq` as exact decimal text. */
+  /**
+   * `sqlite_sequence` rows of the exported tables. `seq` is the stored value as an SQL literal of
+   * its own type, exactly, in the job's dialect: the digits of an integer (what SQLite writes
+   * there); a program may have written any value (`'text'`, `X'…'`, `-0.0`, …).
+   */
   sequences: readonly { name: string; seq: string }[];
 }
 

@@ -1,6 +1,11 @@
+import { DumpError } from "../errors.js";
+import { D1_STATEMENT_BYTES, TRANSACTION_TEXT } from "../sqlite/d1-statements.js";
 import type { RowPiece } from "../sqlite/row-template.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
+import { utf8Length } from "../util/bytes.js";
+import { endStatement } from "../util/sql-scan.js";
 import { quoteIdentifier, quoteString } from "../util/sql-text.js";
+import { d1SchemaStatement } from "./d1-schema.js";
 import type { DumpFormatter, FooterContext, FormatContext } from "./formatter.js";
 
 /** Columns an INSERT can name: generated ones are computed by SQLite on restore. */
@@ -10,6 +15,7 @@ function insertableColumns(table: TableInfo): string[] {
 
 function rowTemplate(table: TableInfo, ctx: FormatContext): RowPiece[] | null {
   if (table.content !== "own") return null;
+  const encoding = ctx.dialect === "d1" ? "d1" : "sql";
   const columns = insertableColumns(table);
   const names = columns.map(quoteIdentifier);
   // Like `.dump`, rows name no columns when the dump's own CREATE makes VALUES line up with them:
@@ -23,20 +29,70 @@ function rowTemplate(table: TableInfo, ctx: FormatContext): RowPiece[] | null {
   }
   for (const column of columns) {
     if (pieces.length > 0) pieces.push(",");
-    pieces.push({ column, encoding: "sql" });
+    pieces.push({ column, encoding });
   }
   const target = nameColumns ? `${quoteIdentifier(table.name)}(${names.join(",")})` : quoteIdentifier(table.name);
   return [`INSERT INTO ${target} VALUES(`, ...pieces, ");\n"];
 }
 
-/** The schema and sequence statements written after all rows. */
-function footer(ctx: FooterContext): string {
-  let text = "";
-  if (ctx.data && ctx.sequences.length > 0) {
-    const names = ctx.sequences.map((s) => quoteString(s.name)).join(",");
-    text += `DELETE FROM sqlite_sequence WHERE name IN (${names});\n`;
-    for (const s of ctx.sequences) text += `INSERT INTO sqlite_sequence(name,seq) VALUES(${quoteString(s.name)},${s.seq});\n`;
+/** A schema statement (from `sqlite_master`) ended for the dialect; `what` names it in errors. */
+function schemaStatement(sql: string, what: string, ctx: FormatContext): string {
+  return ctx.dialect === "d1" ? d1SchemaStatement(sql, what) : endStatement(sql);
+}
+
+/**
+ * The d1 header: foreign keys deferred to the end (D1 enforces them and ignores
+ * `foreign_keys=OFF`), then every table, so that no row meets a table created later.
+ *
+ * @throws {DumpError} `UNSUPPORTED_SCHEMA` for a table D1 cannot take (see d1SchemaStatement; without
+ * the schema, a name holding `BEGIN TRANSACTION`), or whose INSERT would pass D1's statement limit
+ * with every value staged (column names of ~100 KB).
+ */
+function d1Header(ctx: FormatContext): string {
+  let text = "PRAGMA defer_foreign_keys=TRUE;\n";
+  for (const table of ctx.tables) {
+    if (ctx.schema) text += d1SchemaStatement(table.createSql, `Table ${table.name}`);
+    // Without the schema, its names still appear in the INSERTs.
+    else if ([table.name, ...table.columns.map((c) => c.name)].some((n) => n.includes(TRANSACTION_TEXT))) {
+      throw new DumpError("UNSUPPORTED_SCHEMA", `Table ${table.name} cannot be imported into D1: a name holds the text ${TRANSACTION_TEXT}.`);
+    }
+    const row = ctx.data ? rowTemplate(table, ctx) : null;
+    // A staged value is written `(SELECT v FROM "_durable_dump_stage" WHERE k = n)`: under 64 bytes.
+    const least = row?.reduce<number>((sum, p) => sum + (typeof p === "string" ? utf8Length(p) : 64), 0) ?? 0;
+    if (least > D1_STATEMENT_BYTES) {
+      throw new DumpError(
+        "UNSUPPORTED_SCHEMA",
+        `Table ${table.name} cannot be imported into D1: its INSERT statements would pass ${D1_STATEMENT_BYTES} bytes.`,
+      );
+    }
   }
+  return text;
+}
+
+/** `sqlite_sequence` rows of the exported tables, as SQL; one DELETE per table in d1, whose statements are bounded. */
+function sequenceStatements(ctx: FooterContext): string {
+  if (!ctx.data || ctx.sequences.length === 0) return "";
+  const names = ctx.sequences.map((s) => quoteString(s.name));
+  let text =
+    ctx.dialect === "d1"
+      ? names.map((n) => `DELETE FROM sqlite_sequence WHERE name = ${n};\n`).join("")
+      : `DELETE FROM sqlite_sequence WHERE name IN (${names.join(",")});\n`;
+  for (const [i, s] of ctx.sequences.entries()) {
+    const statement = `INSERT INTO sqlite_sequence(name,seq) VALUES(${names[i]},${s.seq});\n`;
+    if (ctx.dialect === "d1" && utf8Length(statement) > D1_STATEMENT_BYTES) {
+      throw new DumpError(
+        "UNSUPPORTED_SCHEMA",
+        `The sqlite_sequence value of table ${s.name} cannot be imported into D1: it takes more than ${D1_STATEMENT_BYTES} bytes.`,
+      );
+    }
+    text += statement;
+  }
+  return text;
+}
+
+/** The statements written after all rows: sequences, FTS5 rebuilds, then views, indexes and triggers. */
+function footer(ctx: FooterContext): string {
+  let text = sequenceStatements(ctx);
   if (ctx.data) {
     // External-content FTS5 tables index rows of another table, restored above.
     for (const t of ctx.tables) {
@@ -44,24 +100,27 @@ function footer(ctx: FooterContext): string {
     }
   }
   if (ctx.schema) {
-    for (const o of ctx.schemaObjects) text += `${o.sql};\n`;
+    for (const o of ctx.schemaObjects) text += schemaStatement(o.sql, `The ${o.type} ${o.name}`, ctx);
   }
-  return `${text}COMMIT;\n`;
+  return ctx.dialect === "d1" ? text : `${text}COMMIT;\n`;
 }
 
 /**
- * The `sqlite3 .dump`-compatible SQL format: one transaction with foreign keys off; each table's
- * CREATE followed by its rows (rowids kept, generated columns left out; columns named only where
- * VALUES would not line up with the CREATE, or with `schema: false`); then `sqlite_sequence`,
- * views, indexes and triggers. Values are exact: 64-bit integers, doubles bit for bit (including
- * -0.0 and ±Infinity), text with NUL bytes (as `CAST(X'..' AS TEXT)`), blobs.
+ * The SQL format. In the `sqlite3` dialect (the default), `sqlite3 .dump`-compatible: one
+ * transaction with foreign keys off; each table's CREATE followed by its rows. In the `d1`
+ * dialect, for `wrangler d1 execute --file`: no transaction, foreign keys deferred, every CREATE
+ * TABLE first, statements of at most 100,000 bytes. Either way rows keep hidden rowids, leave
+ * generated columns out and name columns only where VALUES would not line up with the CREATE (or
+ * with `schema: false`); then `sqlite_sequence`, views, indexes and triggers. Values are exact:
+ * 64-bit integers, doubles bit for bit (including -0.0 and ±Infinity), text with NUL bytes (as
+ * `CAST(X'..' AS TEXT)`), blobs.
  */
 export const sqlFormatter: DumpFormatter = {
   extension: "sql",
   contentType: "application/sql; charset=utf-8",
   objectPerTable: false,
-  header: () => "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n",
-  tableHeader: (table, ctx) => (ctx.schema ? `${table.createSql};\n` : ""),
+  header: (ctx) => (ctx.dialect === "d1" ? d1Header(ctx) : "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n"),
+  tableHeader: (table, ctx) => (ctx.schema && ctx.dialect === "sqlite3" ? schemaStatement(table.createSql, `Table ${table.name}`, ctx) : ""),
   row: (table, ctx) => (ctx.data ? rowTemplate(table, ctx) : null),
   footer,
 };

@@ -13,6 +13,8 @@ export interface DumpManifestOptions {
   gzipLevel?: GzipLevel | null;
   /** Present, and true, when the object's key-value entries were exported (manifests of other jobs are as before). */
   kv?: true;
+  /** The SQL dialect of a `sql` dump (`"sqlite3"` or `"d1"`), null for other formats; absent in manifests of release 0.1.0 (read it as `"sqlite3"`). */
+  dialect: "sqlite3" | "d1" | null;
 }
 
 /** The key-value object of a dump (`kv: true`): what a restore needs to read it. */

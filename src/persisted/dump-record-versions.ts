@@ -69,8 +69,8 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
   const record: DumpRecord = {
     ...rest,
     v: 2,
-    // 0.1.0 compressed with pako at level 6, and had no key-value export.
-    options: { ...options, gzipLevel: 6, deflater: "pako", kv: false },
+    // 0.1.0 compressed with pako at level 6, had no key-value export and wrote the sqlite3 dialect.
+    options: { ...options, gzipLevel: 6, deflater: "pako", kv: false, dialect: "sqlite3" },
     tableCount: tables.length,
     // The plan and the rows per table serve a running job only (the manifest holds them after).
     plan: active ? store(tables, LIST_LIMITS.plan, (p) => keys.scratchPage("plan", id, p)) : [],
@@ -78,6 +78,7 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
     objects: store(objects, LIST_LIMITS.objects, (p) => keys.recordPage("job", id, "objects", p)),
     cursor: {
       ...cursor,
+      skip: 0,
       name: cursor.snapshot?.name ?? (cursor.step === "header" || cursor.step === "tableHeader" ? (tables[cursor.table] ?? null) : null),
       kv: null,
     },

@@ -103,6 +103,8 @@ const cursorShape = object({
   written: optional(count, 0),
   /** Null until the key-value object is begun (`kv: true` only). */
   kv: optional(nullable(kvCursorShape), null),
+  /** Rows written that share the key `key`, for tables whose key may repeat (read by their values, see values-key.ts). */
+  skip: optional(count, 0),
 });
 export type DumpCursor = Infer<typeof cursorShape>;
 
@@ -137,6 +139,8 @@ export const dumpOptionsShape = object({
   deflater: optional(literal("node:zlib", "pako"), "pako"),
   /** Whether the object's key-value entries are exported too. */
   kv: optional(boolean, false),
+  /** The SQL dialect (`"sqlite3"` for other formats); records written before dialects existed are `"sqlite3"`. */
+  dialect: optional(literal("sqlite3", "d1"), "sqlite3"),
 });
 export type DumpJobOptions = Infer<typeof dumpOptionsShape>;
 

@@ -3,6 +3,9 @@ import { freeArrayBuffer } from "../util/bytes.js";
 /** The mark around a blob's hex in a rendered batch (U+0001: one byte in UTF-8, never inside another character). */
 export const BLOB_MARK = 0x01;
 
+/** {@link BLOB_MARK} as a character. */
+export const BLOB_MARK_CHAR = String.fromCharCode(BLOB_MARK);
+
 const BASE64 = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
 const PAD = 0x3d;
 

@@ -1,6 +1,8 @@
-import { DumpError } from "../errors.js";
 import { quoteIdentifier } from "../util/sql-text.js";
-import type { ColumnInfo, SchemaObject, TableInfo } from "./schema-types.js";
+import { RowByValues } from "./row-by-values.js";
+import { uniqueKeyPlan } from "./row-key.js";
+import type { ColumnInfo, SchemaObject, TableInfo, TableKey } from "./schema-types.js";
+import { valuesKeyPlan } from "./values-key.js";
 import { identifiersIn } from "./sql-identifiers.js";
 
 /** Names the engine never exports: SQLite's own tables and the platform's `_cf_*` tables (which hold the engine's state). */
@@ -61,7 +63,7 @@ export class SchemaReader {
       createSql: master.sql,
       columns,
       hiddenRowid:
-        kind === "table" && !withoutRowid && this.#rowidAlias(name, columns) === null ? hiddenRowidName(name, columns) : kind === "virtual" ? "rowid" : null,
+        kind === "table" && !withoutRowid && this.#rowidAlias(name, columns) === null ? hiddenRowidName(columns) : kind === "virtual" ? "rowid" : null,
       withoutRowid,
       strict: listed.strict === 1,
       module,
@@ -70,20 +72,23 @@ export class SchemaReader {
   }
 
   /**
-   * Column that orders and identifies rows, as a list of column expressions: the rowid (or its
-   * INTEGER PRIMARY KEY alias) for rowid tables, the primary key for WITHOUT ROWID tables.
+   * How rows are ordered and found again: by the rowid (or its INTEGER PRIMARY KEY alias) in rowid
+   * tables, by the primary key in WITHOUT ROWID tables, and by their values in a rowid table whose
+   * rowid no name reaches (values-key.ts).
    */
-  keyColumns(table: TableInfo): string[] {
+  tableKey(table: TableInfo): TableKey {
     if (table.withoutRowid) {
-      return table.columns
+      const pk = table.columns
         .filter((c) => c.primaryKey > 0)
         .sort((a, b) => a.primaryKey - b.primaryKey)
         .map((c) => quoteIdentifier(c.name));
+      return { plan: uniqueKeyPlan(pk), rowid: null, alias: null };
     }
-    if (table.hiddenRowid !== null) return [table.hiddenRowid];
+    if (table.hiddenRowid !== null) return { plan: uniqueKeyPlan([table.hiddenRowid]), rowid: table.hiddenRowid, alias: null };
     const alias = this.#rowidAlias(table.name, table.columns);
-    if (alias === null) throw new DumpError("UNSUPPORTED_TABLE", `Table ${table.name} has no readable rowid.`);
-    return [quoteIdentifier(alias)];
+    if (alias === null) return { plan: valuesKeyPlan(table.columns.map((c) => quoteIdentifier(c.name))), rowid: null, alias: null };
+    const ref = quoteIdentifier(alias);
+    return { plan: uniqueKeyPlan([ref]), rowid: ref, alias: ref };
   }
 
   /**
@@ -118,14 +123,23 @@ export class SchemaReader {
     return [...byType.view, ...byType.index, ...byType.trigger];
   }
 
-  /** `sqlite_sequence` rows of the given tables, with exact values. */
-  sequences(tables: ReadonlySet<string>): { name: string; seq: string }[] {
+  /**
+   * `sqlite_sequence` rows of the given tables, `seq` as an SQL literal of its stored value in
+   * `encoding`: the digits of an integer, but a program may write any value there.
+   */
+  sequences(tables: ReadonlySet<string>, encoding: "sql" | "d1"): { name: string; seq: string }[] {
     const exists = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'").toArray().length > 0;
     if (!exists) return [];
-    return this.#sql
-      .exec<{ name: string; seq: string }>("SELECT name, CAST(seq AS TEXT) AS seq FROM sqlite_sequence ORDER BY rowid")
+    const rows = this.#sql
+      .exec<{ id: number; name: SqlStorageValue }>("SELECT rowid AS id, name FROM sqlite_sequence ORDER BY rowid")
       .toArray()
-      .filter((s) => tables.has(s.name));
+      .filter((s): s is { id: number; name: string } => typeof s.name === "string" && tables.has(s.name));
+    const seq = new RowByValues(this.#sql, "sqlite_sequence", [{ kind: "column", ref: "seq", encoding }], {
+      reserveColumns: 0,
+      reserveBytes: 64,
+      d1Stage: null,
+    });
+    return rows.map((s) => ({ name: s.name, seq: seq.render({ where: " WHERE rowid = ?", bindings: [s.id] }) }));
   }
 
   /** Name of the INTEGER PRIMARY KEY column that aliases the rowid, if any. */
@@ -138,16 +152,10 @@ export class SchemaReader {
   }
 }
 
-function hiddenRowidName(table: string, columns: ColumnInfo[]): string {
+/** The first of rowid, _rowid_ and oid that no column shadows; null when columns take all three. */
+function hiddenRowidName(columns: ColumnInfo[]): string | null {
   const taken = new Set(columns.map((c) => c.name.toLowerCase()));
-  const free = ROWID_NAMES.find((n) => !taken.has(n));
-  if (free === undefined) {
-    throw new DumpError(
-      "UNSUPPORTED_TABLE",
-      `Table ${table} has columns named rowid, _rowid_ and oid, so its rowid cannot be read. Rename one of them, or exclude the table.`,
-    );
-  }
-  return free;
+  return ROWID_NAMES.find((n) => !taken.has(n)) ?? null;
 }
 
 /** Module name of a CREATE VIRTUAL TABLE statement, lower-cased. */

@@ -1,4 +1,5 @@
 /** How the library describes a database's schema: tables, their columns, and the objects around them. */
+import type { KeyPlan } from "./row-key.js";
 
 /** A column of a table, from `PRAGMA table_xinfo`. */
 export interface ColumnInfo {
@@ -23,7 +24,8 @@ export interface TableInfo {
   columns: ColumnInfo[];
   /**
    * Expression naming the rowid when it is not an ordinary column (a rowid table without an
-   * INTEGER PRIMARY KEY): `rowid`, `_rowid_` or `oid`, whichever no column shadows. Null otherwise.
+   * INTEGER PRIMARY KEY): `rowid`, `_rowid_` or `oid`, whichever no column shadows. Null otherwise,
+   * also when columns shadow all three: such a table's rows are exported without their rowid.
    */
   hiddenRowid: string | null;
   withoutRowid: boolean;
@@ -43,4 +45,13 @@ export interface SchemaObject {
   name: string;
   tableName: string;
   sql: string;
+}
+
+/** How the engine reads a table's rows in order and finds one again (row-key.ts). */
+export interface TableKey {
+  plan: KeyPlan;
+  /** The rowid, when rows are keyed by it alone: batches may then be concatenated inside SQLite. Null otherwise. */
+  rowid: string | null;
+  /** The INTEGER PRIMARY KEY column aliasing the rowid, quoted (it always holds an integer); null when there is none. */
+  alias: string | null;
 }

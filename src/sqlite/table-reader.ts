@@ -1,11 +1,12 @@
-import { freeArrayBuffer } from "../util/bytes.js";
+import { freeArrayBuffer, utf8Length } from "../util/bytes.js";
 import { quoteIdentifier, quoteString } from "../util/sql-text.js";
-import { BLOB_MARK, MarkedBlobExpander } from "./marked-blobs.js";
-import { renderRowByValues } from "./row-by-values.js";
-import { type KeyPart, keyCondition, keyFromRow, keySelect } from "./row-key.js";
+import { BLOB_MARK, BLOB_MARK_CHAR, MarkedBlobExpander } from "./marked-blobs.js";
+import { MAX_QUERY_BYTES, RowByValues } from "./row-by-values.js";
+import { type Batch, type KeyPart, type KeyPlan, KeyRun, type RowSelector } from "./row-key.js";
+import { rowLines } from "./row-lines.js";
 import type { Piece, RowPiece } from "./row-template.js";
-import type { TableInfo } from "./schema-types.js";
-import { INLINE_ROW_BYTES, type SqlTextCheck, anyBlobExpr, blobFraming, encodeValue, rendersBlobsInSql, rowBytesExpr } from "./value-encoders.js";
+import type { TableInfo, TableKey } from "./schema-types.js";
+import { WideBatchReader } from "./wide-batch.js";
 
 /**
  * Characters a batch read row by row (as text, see {@link TableReader.read}) holds at most. V8
@@ -15,49 +16,41 @@ import { INLINE_ROW_BYTES, type SqlTextCheck, anyBlobExpr, blobFraming, encodeVa
  */
 const MAX_TEXT_BATCH_CHARS = 96 * 1024;
 
-/** What one call to {@link TableReader.read} produced. */
-export interface Batch {
+/** How a {@link TableReader} renders rows besides its template. */
+export interface TableReaderOptions {
   /**
-   * Rendered rows, each preceded by the separator unless it is the table's first row: UTF-8 bytes
-   * when SQLite concatenated the batch (valid until the next `read()`), else text.
+   * For a template of the `d1` encoding rendering one SQL statement: the quoted name of the table
+   * in which rows too long for one D1 statement are staged (see d1-statements.ts).
    */
-  text: string | Uint8Array;
-  rows: number;
-  /** Key of the last row read; pass it back to continue after it. */
-  last: KeyPart[] | null;
-  /** True when the table has no rows after `last`. */
-  done: boolean;
+  d1Stage: string | null;
 }
 
 /**
  * Reads a table in key order, in batches resumed by key (never by OFFSET), and renders each row
  * inside SQLite from a formatter's row template. Rows too large for one SQLite string, and rows
- * with blobs that need base64, are rendered value by value, large values in slices.
+ * with blobs that need base64, are rendered value by value, large values in slices. A table whose
+ * row query would pass the 100 KB a query may hold (100 columns with long names) is read value by
+ * value throughout ({@link WideBatchReader}).
  */
 export class TableReader {
   readonly #sql: SqlStorage;
   readonly #table: string;
-  readonly #keys: string[];
+  readonly #key: KeyPlan;
+  /** The rowid, when batches may be concatenated inside SQLite (see TableKey.rowid). */
+  readonly #rowid: string | null;
   readonly #pieces: Piece[];
+  readonly #byValues: RowByValues;
+  /** Reads every batch when the table is too wide for {@link #readRows}; null otherwise. */
+  readonly #wide: WideBatchReader | null;
   readonly #separator: string;
-  /** The row's line, or NULL when the row must be rendered in JavaScript (too large, or blobs needing it). */
+  /** The row's line expressions, see RowLines: `deferred` for {@link #readRows}. */
   readonly #deferredLineExpr: string;
-  /**
-   * The row's line for {@link #readConcatenated}, without the row-size guard of
-   * {@link #deferredLineExpr} (~12% of the render): a row too large for SQLite fails the query
-   * (SQLITE_TOOBIG), and the batch is then read by {@link #readRows}, which keeps the guard.
-   * SQL-encoded text is checked for NUL only; a batch that shows a CR is read again with
-   * {@link #carefulConcatLineExpr}, which then serves the rest of the table.
-   */
+  /** RowLines' `concat`, for {@link #readConcatenated}; a batch that shows a CR switches to {@link #carefulConcatLineExpr}. */
   #concatLineExpr: string;
-  /** {@link #concatLineExpr} checking SQL-encoded text for CR as well; null when no value is SQL-encoded. */
   #carefulConcatLineExpr: string | null;
   /** The query of {@link #readConcatenated} by its WHERE clause, for {@link #concatLineExpr} as it is. */
   readonly #concatQueries = new Map<string, string>();
-  /**
-   * SQL counting the row's blobs that the line carries as marked hex; null when it carries none, or
-   * when the marks need no counting because no text can hold one (see the constructor).
-   */
+  /** SQL counting the row's marked blobs (RowLines' `blobCount`). */
   readonly #blobCountExpr: string | null;
   /** Turns the line's marked blobs into their framed base64; null when the line carries none. */
   readonly #blobExpander: MarkedBlobExpander | null;
@@ -69,10 +62,14 @@ export class TableReader {
   /** Characters (bytes, for a concatenated batch) per row seen in the last batch, to size the next one. */
   #charsPerRow = 0;
 
-  constructor(sql: SqlStorage, table: TableInfo, keyColumns: string[], template: RowPiece[], separator: string) {
+  /**
+   * @throws {DumpError} `UNSUPPORTED_TABLE` when a column's name is too long for any query (about
+   * 100 KB), or the key of a table whose rowid no name reaches leaves no room for its values.
+   */
+  constructor(sql: SqlStorage, table: TableInfo, key: TableKey, template: RowPiece[], separator: string, options: TableReaderOptions) {
     this.#sql = sql;
     this.#table = quoteIdentifier(table.name);
-    this.#keys = keyColumns;
+    this.#key = key.plan;
     this.#separator = separator;
     this.#pieces = template.map(
       (p): Piece =>
@@ -82,45 +79,28 @@ export class TableReader {
             ? { kind: "column", ref: quoteIdentifier(p.column), encoding: p.encoding }
             : { kind: "expr", sql: p.expr },
     );
-    // The INTEGER PRIMARY KEY that aliases the rowid always holds an integer: it is rendered without
-    // the per-type CASE, and never counts in the row's size or blobs (bench/README.md, "What was optimised").
-    const intKey = table.kind === "table" && !table.withoutRowid && table.hiddenRowid === null ? keyColumns[0] : undefined;
-    const refs = table.columns.map((c) => quoteIdentifier(c.name)).filter((r) => r !== intKey);
-    // Blobs that need base64 (JSON, CSV) come out of SQLite as hex between two U+0001 marks and are
-    // turned into base64 in JavaScript (see #expandBlobs), when every such column uses one encoding.
-    const jsBlobs = this.#pieces.filter((p): p is Extract<Piece, { kind: "column" }> => p.kind === "column" && !rendersBlobsInSql(p.encoding));
-    const markBlobs = jsBlobs.length > 0 && jsBlobs.every((p) => p.encoding === jsBlobs[0]!.encoding);
-    const value = (p: Extract<Piece, { kind: "column" }>, textCheck: SqlTextCheck) =>
-      p.ref === intKey
-        ? `CAST(${p.ref} AS TEXT)`
-        : `(${encodeValue(p.ref, p.encoding, markBlobs && !rendersBlobsInSql(p.encoding) ? `char(1) || hex(${p.ref}) || char(1)` : undefined, textCheck)})`;
-    const lineFor = (textCheck: SqlTextCheck) =>
-      this.#pieces.map((p) => (p.kind === "text" ? quoteString(p.text) : p.kind === "column" ? value(p, textCheck) : `(${p.sql})`)).join(" || ") || "''";
-    // In JSON, text cannot hold a mark (json_quote writes U+0001 as \u0001): when the rest of the
-    // template and the row separator are literal text without one, every mark is a blob's, and
-    // counting blobs per row in SQL (a typeof per column, ~5% of NDJSON) is not needed.
-    const marksAreBlobs =
-      markBlobs &&
-      !separator.includes(BLOB_MARK_CHAR) &&
-      this.#pieces.every((p) => (p.kind === "text" ? !p.text.includes(BLOB_MARK_CHAR) : p.kind === "column" && p.encoding === "json"));
-    this.#blobCountExpr =
-      markBlobs && !marksAreBlobs
-        ? jsBlobs
-            .filter((p) => p.ref !== intKey)
-            .map((p) => `((${p.ref} >= x'') IS TRUE)`)
-            .join(" + ") || "0"
-        : null;
-    const framing = markBlobs ? blobFraming(jsBlobs[0]!.encoding) : null;
-    this.#blobExpander = framing ? new MarkedBlobExpander(framing.open, framing.close) : null;
-    const needsJsForBlobs = jsBlobs.length > 0 && !markBlobs;
-    const noJsBlobs = needsJsForBlobs ? `NOT (${anyBlobExpr(refs)})` : null;
-    const line = lineFor("nul-and-cr");
-    this.#deferredLineExpr = `CASE WHEN (${rowBytesExpr(refs)}) <= ${INLINE_ROW_BYTES}${noJsBlobs ? ` AND ${noJsBlobs}` : ""} THEN ${line} END`;
-    const concatLine = (l: string) => (noJsBlobs ? `CASE WHEN ${noJsBlobs} THEN ${l} END` : l);
-    const sqlEncoded = this.#pieces.some((p) => p.kind === "column" && p.encoding === "sql" && p.ref !== intKey);
-    this.#concatLineExpr = concatLine(sqlEncoded ? lineFor("nul") : line);
-    this.#carefulConcatLineExpr = sqlEncoded ? concatLine(line) : null;
-    this.#concat = !table.withoutRowid && keyColumns.length === 1;
+    const lines = rowLines(table, key, this.#pieces, separator, options.d1Stage !== null);
+    this.#deferredLineExpr = lines.deferred;
+    this.#concatLineExpr = lines.concat;
+    this.#carefulConcatLineExpr = lines.carefulConcat;
+    this.#blobCountExpr = lines.blobCount;
+    this.#blobExpander = lines.blobFraming ? new MarkedBlobExpander(lines.blobFraming.open, lines.blobFraming.close) : null;
+    this.#rowid = key.rowid;
+    // The longest query this reader would send: past the limit, the table is read value by value.
+    const longest = Math.max(
+      utf8Length(this.#rowsQuery("", this.#deferredLineExpr, 0)) + this.#key.whereBytes,
+      this.#rowid === null ? 0 : utf8Length(this.#concatQuery(` WHERE ${this.#rowid} > CAST(? AS INTEGER)`)),
+    );
+    const wide = longest > MAX_QUERY_BYTES;
+    this.#concat = this.#rowid !== null && !wide;
+    // Room for the key and clauses around the values: those of a wide batch, the larger.
+    const frame = `SELECT ${this.#key.select},  FROM ${this.#table} ORDER BY ${this.#key.order} LIMIT ? OFFSET ?`;
+    this.#byValues = new RowByValues(sql, this.#table, this.#pieces, {
+      reserveColumns: wide ? this.#key.width : 0,
+      reserveBytes: utf8Length(frame) + this.#key.whereBytes,
+      d1Stage: options.d1Stage,
+    });
+    this.#wide = wide ? new WideBatchReader(sql, this.#table, this.#key, this.#byValues, separator) : null;
   }
 
   /**
@@ -128,11 +108,13 @@ export class TableReader {
    * batch reaches `maxBytes` (or {@link MAX_TEXT_BATCH_CHARS} characters when it is read row by
    * row, as text). `first` says whether the next row is the table's first.
    */
-  read(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
+  read(after: KeyPart[] | null, skip: number, maxRows: number, maxBytes: number, first: boolean): Batch {
     this.#freeLastBuffer();
-    const batch =
-      (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) ||
-      this.#readRows(after, maxRows, Math.min(maxBytes, MAX_TEXT_BATCH_CHARS), first);
+    const textBytes = Math.min(maxBytes, MAX_TEXT_BATCH_CHARS);
+    const batch = this.#wide
+      ? this.#wide.read(after, skip, this.#rowLimit(maxRows, textBytes), textBytes, first)
+      : (this.#concat && this.#charsPerRow > 0 && this.#readConcatenated(after, maxRows, maxBytes, first)) ||
+        this.#readRows(after, skip, maxRows, textBytes, first);
     if (batch.rows > 0) this.#charsPerRow = Math.max(1, batch.text.length / batch.rows);
     return batch;
   }
@@ -147,20 +129,13 @@ export class TableReader {
    * After 8 such batches the table is read by {@link #readRows} only.
    */
   #readConcatenated(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch | null {
-    const key = this.#keys[0]!;
     const limit = Math.max(1, Math.min(maxRows, Math.floor(maxBytes / this.#charsPerRow)));
-    const { where, bindings } = keyCondition(this.#keys, after, ">");
-    const blobSum = this.#blobCountExpr ?? "0";
-    // group_concat takes the rows in the order the subquery yields them, which is key order (its
-    // ORDER BY is the rowid scan's own). An ORDER BY inside group_concat would sort every batch
-    // again, a large part of the render. The format tests compare rows in key order. Built once
-    // per WHERE clause (there are two), not per batch, which allocated in V8's heap per batch
-    // (bench/README.md, "What was optimised").
+    const { where, bindings } = this.#key.after(after, 0);
+    // Built once per WHERE clause (there are two), not per batch (inspector sampling profile, 5M
+    // rows CSV: 6.4 → 1.3 MiB allocated in V8's heap by this method).
     let query = this.#concatQueries.get(where);
     if (query === undefined) {
-      query =
-        `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), CAST(? || group_concat(line, ${quoteString(this.#separator)}) AS BLOB) ` +
-        `FROM (SELECT ${key} AS k, ${blobSum} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`;
+      query = this.#concatQuery(where);
       this.#concatQueries.set(where, query);
     }
     let row: SqlStorageValue[] | undefined;
@@ -171,7 +146,7 @@ export class TableReader {
     }
     if (!row) return null;
     const [count, lines, last, blobCount, buffer] = row as [number, number, string | null, number | null, ArrayBuffer | null];
-    if (count === 0) return { text: "", rows: 0, last: after, done: true };
+    if (count === 0) return { text: "", rows: 0, last: after, skip: 0, done: true };
     if (buffer === null || lines !== count) return this.#fallBack();
     this.#lastBuffer = buffer;
     let bytes: Uint8Array = new Uint8Array(buffer);
@@ -188,7 +163,37 @@ export class TableReader {
       if (expanded === null) return this.#fallBack();
       bytes = expanded;
     }
-    return { text: bytes, rows: count, last: [{ t: "i", v: last! }], done: count < limit };
+    return { text: bytes, rows: count, last: [{ t: "i", v: last! }], skip: 0, done: count < limit };
+  }
+
+  /**
+   * The query of {@link #readConcatenated}. group_concat takes the rows in the order the subquery
+   * yields them, which is key order (its ORDER BY is the rowid scan's own). An ORDER BY inside
+   * group_concat would sort every batch again: ~25% of the render (bench/README.md). The format
+   * tests compare rows in key order.
+   */
+  #concatQuery(where: string): string {
+    const key = this.#rowid!;
+    return (
+      `SELECT count(*), count(line), CAST(max(k) AS TEXT), sum(b), CAST(? || group_concat(line, ${quoteString(this.#separator)}) AS BLOB) ` +
+      `FROM (SELECT ${key} AS k, ${this.#blobCountExpr ?? "0"} AS b, ${this.#concatLineExpr} AS line FROM ${this.#table}${where} ORDER BY ${key} LIMIT ?)`
+    );
+  }
+
+  /** The query of {@link #readRows}: the key, the blob count if any, and `line` (none when empty), in key order. */
+  #rowsQuery(where: string, line: string, offset: number): string {
+    const columns = [this.#key.select, ...(this.#blobCountExpr === null ? [] : [this.#blobCountExpr]), ...(line ? [line] : [])];
+    return `SELECT ${columns.join(", ")} FROM ${this.#table}${where} ORDER BY ${this.#key.order} LIMIT ?${offset > 0 ? " OFFSET ?" : ""}`;
+  }
+
+  /**
+   * The LIMIT of a batch read row by row: it follows the row size seen so far, so that few rows are
+   * read past `maxBytes`. Those are read and dropped, because a cursor left unfinished keeps its
+   * statement active, and an active statement makes DDL on the connection fail (DROP TABLE:
+   * SQLITE_LOCKED).
+   */
+  #rowLimit(maxRows: number, maxBytes: number): number {
+    return this.#charsPerRow > 0 ? Math.max(1, Math.min(maxRows, Math.ceil(maxBytes / this.#charsPerRow))) : maxRows;
   }
 
   /**
@@ -216,23 +221,19 @@ export class TableReader {
     return null;
   }
 
-  #readRows(after: KeyPart[] | null, maxRows: number, maxBytes: number, first: boolean): Batch {
-    const { where, bindings } = keyCondition(this.#keys, after, ">");
-    const blobCount = this.#blobCountExpr === null ? "" : `${this.#blobCountExpr}, `;
-    const query = `SELECT ${keySelect(this.#keys)}, ${blobCount}${this.#deferredLineExpr} FROM ${this.#table}${where} ORDER BY ${this.#keys.join(", ")} LIMIT ?`;
+  #readRows(after: KeyPart[] | null, skip: number, maxRows: number, maxBytes: number, first: boolean): Batch {
+    const { where, bindings, offset } = this.#key.after(after, skip);
+    const limit = this.#rowLimit(maxRows, maxBytes);
+    const query = this.#rowsQuery(where, this.#deferredLineExpr, offset);
     // Rows SQLite cannot render (large, or with blobs that need base64) do not end the batch: their
     // keys are noted in order and they are rendered value by value once the cursor is done.
     let text = "";
     let chars = 0;
     let rows = 0;
-    let lastRow: SqlStorageValue[] | null = null;
-    let slow: { prefix: string; key: KeyPart[]; index: number }[] | null = null;
-    // The LIMIT follows the row size seen so far, so that few rows are read past maxBytes: those are
-    // read and dropped, because a cursor left unfinished keeps its statement active, and an active
-    // statement makes DDL on the connection fail (DROP TABLE: SQLITE_LOCKED).
-    const limit = this.#charsPerRow > 0 ? Math.max(1, Math.min(maxRows, Math.ceil(maxBytes / this.#charsPerRow))) : maxRows;
+    const run = new KeyRun(this.#key, after, skip);
+    let slow: { prefix: string; row: RowSelector; key: KeyPart[]; skip: number; index: number }[] | null = null;
     let full = false;
-    for (const row of this.#sql.exec(query, ...bindings, limit).raw()) {
+    for (const row of this.#sql.exec(query, ...bindings, limit, ...(offset > 0 ? [offset] : [])).raw()) {
       if (full) continue;
       let line = row[row.length - 1];
       if (typeof line === "string") {
@@ -240,10 +241,10 @@ export class TableReader {
         if (this.#hasBlobs(line, blobs)) line = this.#expandBlobs(line, blobs);
       }
       const separator = first && rows === 0 ? "" : this.#separator;
-      lastRow = row;
+      run.next(row);
       if (typeof line !== "string") {
         slow ??= [];
-        slow.push({ prefix: text + separator, key: keyFromRow(row, this.#keys.length), index: rows });
+        slow.push({ prefix: text + separator, row: run.selector(), key: run.key!, skip: run.skip, index: rows });
         text = "";
         rows++;
         continue;
@@ -253,16 +254,15 @@ export class TableReader {
       rows++;
       full = chars >= maxBytes;
     }
-    const last = lastRow === null ? after : keyFromRow(lastRow, this.#keys.length);
-    if (slow === null) return { text, rows, last, done: rows < limit && !full };
+    if (slow === null) return { text, rows, last: run.key, skip: run.skip, done: rows < limit && !full };
     let out = "";
     for (const s of slow) {
-      out += s.prefix + renderRowByValues(this.#sql, this.#table, this.#pieces, keyCondition(this.#keys, s.key, "="));
+      out += s.prefix + this.#byValues.render(s.row);
       // Large rows end the batch at once, so that a batch stays about maxBytes long.
-      if (out.length >= maxBytes) return { text: out, rows: s.index + 1, last: s.key, done: false };
+      if (out.length >= maxBytes) return { text: out, rows: s.index + 1, last: s.key, skip: s.skip, done: false };
     }
     out += text;
-    return { text: out, rows, last, done: rows < limit && !full && out.length < maxBytes };
+    return { text: out, rows, last: run.key, skip: run.skip, done: rows < limit && !full && out.length < maxBytes };
   }
 
   /** Whether a rendered line or batch carries marked blobs; `count` is their number when SQL counted them. */
@@ -286,4 +286,3 @@ export class TableReader {
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder();
 const CR = 0x0d;
-const BLOB_MARK_CHAR = String.fromCharCode(BLOB_MARK);

@@ -10,9 +10,22 @@ export const INLINE_ROW_BYTES = 200 * 1024;
 /** Values larger than this are read in slices of this many bytes (a multiple of 3 for base64). */
 export const VALUE_SLICE_BYTES = 3 * 64 * 1024;
 
+/**
+ * Text and blob values of the `d1` encoding longer than this many bytes are written by JavaScript
+ * as `||` joins of literals of at most this size. wrangler's SQL splitter takes time quadratic in
+ * the length of a literal, and in the length of a statement for each character outside literals:
+ * pieces of 500 bytes cost it least (bench/README.md, "The d1 dialect").
+ */
+export const D1_PIECE_BYTES = 500;
+
+/** Whether values of this encoding are SQL literals (`sql`, `d1`). */
+export function isSqlEncoding(encoding: ValueEncoding): encoding is "sql" | "d1" {
+  return encoding === "sql" || encoding === "d1";
+}
+
 /** Whether values of this encoding can be rendered without JavaScript: blobs in JSON and CSV cannot (base64). */
 export function rendersBlobsInSql(encoding: ValueEncoding): boolean {
-  return encoding === "sql";
+  return isSqlEncoding(encoding);
 }
 
 /**
@@ -26,24 +39,20 @@ function quoteIsExact(ref: string): string {
   return `(${ref} BETWEEN 1e-60 AND 1e100 OR ${ref} BETWEEN -1e100 AND -1e-60)`;
 }
 
-/** SQL condition on a REAL: JavaScript must write it (zeros and ±Infinity, `9.0e+999`, are exact in SQL). */
-function realNeedsJs(ref: string): string {
-  return `NOT ${quoteIsExact(ref)} AND ${ref} <> 0 AND ${ref} NOT IN (9e999, -9e999)`;
-}
-
 /**
- * Exact text of a double SQLite cannot write ({@link realNeedsJs}) in `encoding`. JSON and CSV get
- * JavaScript's shortest round-trip form, which correctly rounding parsers read back exactly. SQL
- * gets an expression instead, because the parsers that read it back are not correctly rounding at
- * these magnitudes (workerd's SQLite beyond the same bounds; the sqlite3 CLI 3.40 near 1e-308):
- * the integer significand converted to REAL, then scaled by powers of two no larger than 2^62.
- * Every step is exact: int64 literals below 2^63, a significand below 2^53, and scaling by powers
- * of two, whose intermediate results lie between the significand and the value itself.
+ * Exact text of a double that SQLite does not write exactly (beyond [1e-60, 1e100] in magnitude,
+ * zeros and ±Infinity apart) in `encoding`. JSON and CSV get JavaScript's shortest round-trip
+ * form, which correctly rounding parsers read back exactly. SQL gets an expression instead,
+ * because the parsers that read it back are not correctly rounding at these magnitudes (workerd's
+ * SQLite beyond the same bounds; the sqlite3 CLI 3.40 near 1e-308): the integer significand
+ * converted to REAL, then scaled by powers of two no larger than 2^62. Every step is exact: int64
+ * literals below 2^63, a significand below 2^53, and scaling by powers of two, whose intermediate
+ * results lie between the significand and the value itself.
  */
 export function realText(value: number, encoding: ValueEncoding): string {
   if (value === Infinity || value === -Infinity) return value > 0 ? "9.0e+999" : "-9.0e+999";
   if (value === 0) return Object.is(value, -0) ? "-0.0" : "0.0";
-  if (encoding !== "sql") {
+  if (!isSqlEncoding(encoding)) {
     const text = String(value);
     return /[.e]/.test(text) ? text : `${text}.0`;
   }
@@ -114,8 +123,12 @@ export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string,
   // after x'': cheaper than a CASE on typeof() in every format (bench/README.md, "What was optimised").
   const textOrBlob = (text: string, otherBlob: string) => `iif(${ref} < x'', ${text}, ${blob ?? otherBlob})`;
   switch (encoding) {
-    case "sql": {
-      const hexText = textCheck === "nul" ? `instr(${ref}, char(0)) > 0` : sqlNeedsHexText(ref);
+    case "sql":
+    case "d1": {
+      let hexText = textCheck === "nul" ? `instr(${ref}, char(0)) > 0` : sqlNeedsHexText(ref);
+      // wrangler deletes the first `BEGIN TRANSACTION;` of a file and refuses a file holding that
+      // text twice, even in literals: d1 writes text holding it as hex.
+      if (encoding === "d1") hexText = `(${hexText} OR instr(${ref}, 'BEGIN TRANSACTION') > 0)`;
       return valueCase(ref, "'NULL'", `iif(${ref} < x'' AND ${hexText}, 'CAST(X''' || hex(${ref}) || ''' AS TEXT)', quote(${ref}))`);
     }
     case "json":
@@ -125,21 +138,24 @@ export function encodeValue(ref: string, encoding: ValueEncoding, blob?: string,
   }
 }
 
+/** Text and blob values longer than this many bytes are rendered by JavaScript in `encoding` ({@link encodeValueOrDefer}). */
+export function deferredValueBytes(encoding: ValueEncoding): number {
+  return encoding === "d1" ? D1_PIECE_BYTES : VALUE_SLICE_BYTES;
+}
+
 /**
- * Like {@link encodeValue}, but yields NULL for values JavaScript must render: blobs in encodings
- * that need base64, and values longer than {@link VALUE_SLICE_BYTES}. Small blobs come back as
- * the blob itself so that one query serves the whole row, and reals SQLite cannot write exactly as
- * the number itself (for {@link realText}).
+ * Like {@link encodeValue}, but yields NULL for text and blobs longer than
+ * {@link deferredValueBytes}, which JavaScript renders in slices. Blobs in encodings that need
+ * base64 come back as the blob itself, and reals SQLite cannot write exactly as the number itself
+ * (for {@link realText}), so that one query serves the whole row. It holds one
+ * {@link encodeValue}, so that a row of 100 columns stays well below the 100 KB a query may hold.
  */
 export function encodeValueOrDefer(ref: string, encoding: ValueEncoding): string {
-  const blob = rendersBlobsInSql(encoding)
-    ? `iif(length(${ref}) <= ${VALUE_SLICE_BYTES}, quote(${ref}), NULL)`
-    : `iif(length(${ref}) <= ${VALUE_SLICE_BYTES}, ${ref}, NULL)`;
+  const rawBlob = rendersBlobsInSql(encoding) ? "" : `WHEN typeof(${ref}) = 'blob' THEN ${ref} `;
+  // encodeValue yields NULL only for the reals JavaScript writes.
   return (
-    `CASE typeof(${ref}) WHEN 'blob' THEN ${blob} ` +
-    `WHEN 'text' THEN iif(octet_length(${ref}) <= ${VALUE_SLICE_BYTES}, ${encodeValue(ref, encoding)}, NULL) ` +
-    `WHEN 'real' THEN iif(${realNeedsJs(ref)}, ${ref}, ${encodeValue(ref, encoding)}) ` +
-    `ELSE ${encodeValue(ref, encoding)} END`
+    `CASE WHEN typeof(${ref}) IN ('text', 'blob') AND octet_length(${ref}) > ${deferredValueBytes(encoding)} THEN NULL ` +
+    `${rawBlob}ELSE coalesce(${encodeValue(ref, encoding)}, ${ref}) END`
   );
 }
 
@@ -159,6 +175,7 @@ export function anyBlobExpr(refs: readonly string[]): string {
 export function blobFraming(encoding: ValueEncoding): { open: string; close: string; body: (b: Uint8Array) => string } {
   switch (encoding) {
     case "sql":
+    case "d1":
       return { open: "X'", close: "'", body: (b) => toHex(b, "upper") };
     case "json":
       return { open: '"', close: '"', body: toBase64 };
@@ -182,6 +199,7 @@ export function textSlicing(
   if (hasNul && encoding === "csv") return { open: '"', close: '"', slice: (s) => s, byBytes: true, escape: (t) => t.replaceAll('"', '""') };
   switch (encoding) {
     case "sql":
+    case "d1":
       return hasNul
         ? { open: "CAST(X'", close: "' AS TEXT)", slice: (s) => `hex(${s})`, byBytes: true }
         : { open: "'", close: "'", slice: (s) => `replace(${s}, '''', '''''')`, byBytes: false };

@@ -140,5 +140,17 @@ describe("CSV, JSON and NDJSON exports of the tricky corpus, in tiny ticks with 
     await expect(obj.start({ format: "csv", gzip: "yes" as unknown as boolean })).rejects.toThrow(HostError);
     await expect(obj.start({ format: "xml" })).rejects.toThrow(/UNKNOWN_FORMAT/);
     await expect(obj.start({ format: "csv", tables: ["nope"] })).rejects.toThrow(/UNKNOWN_TABLE/);
+    await expect(obj.start({ format: "csv", dialect: "d1" })).rejects.toThrow(/INVALID_OPTIONS: dialect applies to the sql format only/);
+    await expect(obj.start({ format: "sql", dialect: "mysql" as "d1" })).rejects.toThrow(/INVALID_OPTIONS: dialect must be/);
+  });
+
+  test("the dialect is in the status and the manifest: sqlite3 by default for sql, null for other formats", async () => {
+    const done = async (options: StartOptions) => (await runToCompletion(obj, (await obj.start(options)).id)).status;
+    const [sql, csv] = [await done({ format: "sql", tables: ["kv"] }), await done({ format: "csv", tables: ["kv"] })];
+    expect([sql.options.dialect, csv.options.dialect]).toEqual(["sqlite3", null]);
+    for (const status of [sql, csv]) {
+      const manifest = JSON.parse(Buffer.from(await h.readObject(status.manifestKey!)).toString("utf8")) as DumpManifest;
+      expect(manifest.options.dialect).toBe(status.options.dialect);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { doBackend } from "./backends.js";
+import { doBackend, type SqlBackend } from "./backends.js";
 import type { HostObject } from "./host-client.js";
 import { restoreWithSqlite3, restoreWithSqlJs, type Restored } from "./restore.js";
 import { planTables, takeSnapshot, type Snapshot } from "./snapshot.js";
@@ -46,4 +46,11 @@ async function expectRestoredEqualsObject(obj: HostObject, db: Restored, label: 
   } finally {
     db.dispose();
   }
+}
+
+/** Answers of probe queries (CORPUS_PROBES), as JSON strings to compare between databases (doubles keep their bits via the backend). */
+export async function probeAnswers(db: SqlBackend, queries: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const q of queries) out.push(`${q} => ${JSON.stringify(await db.all(q), (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v))}`);
+  return out;
 }

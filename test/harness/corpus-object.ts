@@ -1,10 +1,10 @@
 import { doBackend, type SqlBackend } from "./backends.js";
 import { corpusStatements } from "./corpus.js";
-import type { HostObject } from "./host-client.js";
+import type { HostConfig, HostObject, Statement } from "./host-client.js";
 import { createHarness, type Harness } from "./miniflare.js";
 import { planTables, takeSnapshot, type Snapshot, type TablePlan } from "./snapshot.js";
 
-/** An object holding the tricky corpus, and the snapshot of its data to compare exports with. */
+/** An object holding a test database, and the snapshot of its data to compare exports with. */
 export interface CorpusObject {
   h: Harness;
   obj: HostObject;
@@ -14,15 +14,15 @@ export interface CorpusObject {
 }
 
 /**
- * Starts a harness with one object filled with the corpus, in manual mode with tiny ticks: every
- * clock read advances `clockStepMs`, so a 100 ms budget allows about one step per tick.
+ * Starts a harness with one object filled by `statements`, configured with `config` (in manual
+ * mode: the tests call tick), and takes the snapshot of its data.
  */
-export async function corpusObject(clockStepMs: number): Promise<CorpusObject> {
+export async function seededObject(statements: (Statement | string)[], config: HostConfig): Promise<CorpusObject> {
   const h = await createHarness();
   try {
     const obj = h.object();
-    await obj.exec(corpusStatements());
-    await obj.config({ tickBudgetMs: 100, clockStepMs });
+    await obj.exec(statements);
+    await obj.config(config);
     await obj.mode("manual");
     const src = doBackend(obj);
     const plans = await planTables(src);
@@ -31,4 +31,12 @@ export async function corpusObject(clockStepMs: number): Promise<CorpusObject> {
     await h.dispose();
     throw error;
   }
+}
+
+/**
+ * Starts a harness with one object filled with the corpus, in manual mode with tiny ticks: every
+ * clock read advances `clockStepMs`, so a 100 ms budget allows about one step per tick.
+ */
+export function corpusObject(clockStepMs: number): Promise<CorpusObject> {
+  return seededObject(corpusStatements(), { tickBudgetMs: 100, clockStepMs });
 }

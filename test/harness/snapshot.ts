@@ -43,7 +43,7 @@ const FTS5_SHADOWS = ["_data", "_idx", "_content", "_docsize", "_config"];
  * Decides, from the source database, which tables to read and how: ordinary and virtual tables
  * (FTS5 shadow tables are left out; the FTS5 table itself is compared), their columns from
  * `PRAGMA table_xinfo`, ordered by the first unshadowed of rowid/_rowid_/oid, by the primary
- * key for WITHOUT ROWID tables, else by every column.
+ * key for WITHOUT ROWID tables, else by every value.
  */
 export async function planTables(src: SqlBackend, opts: SnapshotOptions = {}): Promise<TablePlan[]> {
   const master = (await src.all(
@@ -66,7 +66,8 @@ export async function planTables(src: SqlBackend, opts: SnapshotOptions = {}): P
       orderBy = pk.map(([n]) => quoteIdent(n)).join(", ");
     } else {
       rowid = ["rowid", "_rowid_", "oid"].find((r) => !lower.has(r)) ?? null;
-      orderBy = rowid ?? columns.map((_, i) => String(i + 1)).join(", ");
+      // Without a rowid, by every value (blobs and text by their bytes): the same order in every query.
+      orderBy = rowid ?? columns.map((c) => `typeof(${quoteIdent(c)}), ${quoteIdent(c)} COLLATE BINARY`).join(", ");
     }
     plans.push({ name, columns, rowid, orderBy });
   }
@@ -83,39 +84,69 @@ function canonicalExpr(col: string): string {
   );
 }
 
-/** Reads every row of one table as canonical strings. */
+/** Columns and bytes of select list one query reads at most: a Durable Object returns 100 columns and takes 100 KB per query. */
+const GROUP_COLUMNS = 45;
+const GROUP_BYTES = 60_000;
+
+/**
+ * Reads every row of one table as canonical strings. Wide tables are read in groups of columns,
+ * one query each over the same rows (a table without reachable rowid in one query, as its order
+ * is by position in the select list).
+ */
 async function readTable(db: SqlBackend, plan: TablePlan): Promise<string[]> {
   const cols = plan.columns.map(quoteIdent);
-  const select = [
-    ...(plan.rowid ? [`'rowid:' || CAST(${plan.rowid} AS TEXT)`] : []),
-    ...cols.flatMap((c) => [canonicalExpr(c), `CASE WHEN typeof(${c}) = 'real' THEN ${db.realExpr(c)} END`]),
-  ].map((e, i) => `${e} AS c${i}`);
+  const exprs = cols.map((c) => `${canonicalExpr(c)}, CASE WHEN typeof(${c}) = 'real' THEN ${db.realExpr(c)} END`);
+  const groups: number[][] = [[]];
+  let bytes = 0;
+  exprs.forEach((e, i) => {
+    const group = groups.at(-1)!;
+    if (plan.rowid !== null && group.length > 0 && (group.length >= GROUP_COLUMNS || bytes + e.length > GROUP_BYTES)) {
+      groups.push([i]);
+      bytes = e.length;
+    } else {
+      group.push(i);
+      bytes += e.length;
+    }
+  });
   const from = `FROM ${quoteIdent(plan.name)} ORDER BY ${plan.orderBy}`;
   const out: string[] = [];
   for (let offset = 0; ; offset += PAGE_ROWS) {
-    const rows = await db.all(`SELECT ${select.join(", ")} ${from} LIMIT ${PAGE_ROWS} OFFSET ${offset}`);
-    for (const [i, row] of rows.entries()) {
+    const pages: unknown[][][] = [];
+    for (const [g, group] of groups.entries()) {
+      const select = [...(g === 0 && plan.rowid ? [`'rowid:' || CAST(${plan.rowid} AS TEXT)`] : []), ...group.map((i) => exprs[i]!)];
+      pages.push(await db.all(`SELECT ${select.join(", ")} ${from} LIMIT ${PAGE_ROWS} OFFSET ${offset}`));
+    }
+    for (const [i, first] of pages[0]!.entries()) {
       const parts: string[] = [];
-      let k = 0;
-      if (plan.rowid) parts.push(String(row[k++]));
-      for (const col of cols) {
-        let v = String(row[k++]);
-        const real = row[k++];
-        if (v === "real:") v += realBits(real);
-        else if (/^(text|blob):#\d+$/.test(v)) v += ":" + (await hashValue(db, col, from, offset + i, Number(v.split("#")[1])));
-        parts.push(v);
+      if (plan.rowid) parts.push(String(first[0]));
+      for (const [g, group] of groups.entries()) {
+        const row = pages[g]![i]!;
+        let k = g === 0 && plan.rowid ? 1 : 0;
+        for (const c of group) {
+          let v = String(row[k++]);
+          const real = row[k++];
+          if (v === "real:") v += realBits(real);
+          else if (/^(text|blob):#\d+$/.test(v)) v += ":" + (await hashValue(db, cols[c]!, from, offset + i, Number(v.split("#")[1]), plan.rowid === null));
+          parts.push(v);
+        }
       }
       out.push(parts.join("|"));
     }
-    if (rows.length < PAGE_ROWS) return out;
+    // Without a rowid, values that sort as equal (0.0 and -0.0) may come in any order: compared as sorted text.
+    if (pages[0]!.length < PAGE_ROWS) return plan.rowid === null ? out.sort() : out;
   }
 }
 
-/** SHA-256 of a large value's bytes, read in chunks the backend can return. */
-async function hashValue(db: SqlBackend, col: string, from: string, rowIndex: number, length: number): Promise<string> {
+/**
+ * SHA-256 of a large value's bytes, read in chunks the backend can return. Ordered by its values
+ * (no rowid), a row is sorted with all of them: smaller chunks keep the sort record under the
+ * Durable Object's 2 MB.
+ */
+async function hashValue(db: SqlBackend, col: string, from: string, rowIndex: number, length: number, byValues: boolean): Promise<string> {
   const h = createHash("sha256");
-  for (let start = 1; start <= length; start += db.chunkBytes) {
-    const rows = await db.all(`SELECT hex(substr(CAST(${col} AS BLOB), ${start}, ${db.chunkBytes})) ${from} LIMIT 1 OFFSET ${rowIndex}`);
+  const chunk = byValues ? Math.min(db.chunkBytes, 128 * 1024) : db.chunkBytes;
+  for (let start = 1; start <= length; start += chunk) {
+    const rows = await db.all(`SELECT hex(substr(CAST(${col} AS BLOB), ${start}, ${chunk})) ${from} LIMIT 1 OFFSET ${rowIndex}`);
     h.update(Buffer.from(String(rows[0]?.[0] ?? ""), "hex"));
   }
   return h.digest("hex");
@@ -135,10 +166,15 @@ export async function takeSnapshot(db: SqlBackend, plans: TablePlan[], opts: Sna
     .filter(([, , tbl]) => keep(tbl!))
     .map((r) => r.map((x) => x ?? "<null>").join("|"));
   const hasSeq = (await db.all(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`)).length > 0;
+  // Integers (what SQLite writes) as digits; anything else a program stored there by type and bits.
   const sequences = hasSeq
-    ? ((await db.all(`SELECT name, CAST(seq AS TEXT) FROM sqlite_sequence WHERE ${NOT_INTERNAL("name")} ORDER BY name`)) as string[][])
-        .filter(([n]) => keep(n!))
-        .map(([n, s]) => `${n}=${s}`)
+    ? (
+        (await db.all(
+          `SELECT name, CASE typeof(seq) WHEN 'integer' THEN CAST(seq AS TEXT) ELSE ${canonicalExpr("seq")} END, CASE WHEN typeof(seq) = 'real' THEN ${db.realExpr("seq")} END FROM sqlite_sequence WHERE ${NOT_INTERNAL("name")} ORDER BY name, rowid`,
+        )) as [string, string, unknown][]
+      )
+        .filter(([n]) => keep(n))
+        .map(([n, s, real]) => `${n}=${s === "real:" ? s + realBits(real) : s}`)
     : [];
   const tables: Record<string, string[]> = {};
   for (const plan of plans) tables[plan.name] = await readTable(db, plan);

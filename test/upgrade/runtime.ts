@@ -168,13 +168,21 @@ export async function outputDigests(jobs: JobView[], read: (key: string) => Prom
       objects[o.key] = { bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
     }
     const manifest = job.manifestKey ? JSON.parse(new TextDecoder().decode(await read(job.manifestKey))) : null;
-    result.push({ id: job.id, state: job.state, objects, manifest: manifest && stripTimes(manifest) });
+    result.push({ id: job.id, state: job.state, objects, manifest: manifest && asReleased(manifest) });
   }
   return result;
 }
 
-/** The manifest without its times, which follow the clock rather than the data. */
-function stripTimes(manifest: Record<string, unknown>) {
+/**
+ * The manifest as the old release wrote it: without its times, which follow the clock rather than
+ * the data, and without the fields added since, checked here instead (`options.dialect`:
+ * `"sqlite3"` for an SQL job, null for the other formats, absent where the old release wrote it).
+ */
+function asReleased(manifest: Record<string, unknown>) {
   const { createdAt: _c, startedAt: _s, finishedAt: _f, ...rest } = manifest;
-  return rest;
+  const { dialect, ...options } = rest.options as Record<string, unknown>;
+  // Absent from manifests the old release wrote itself (jobs it completed).
+  if (dialect !== undefined && dialect !== (rest.format === "sql" ? "sqlite3" : null))
+    throw new Error(`manifest of job ${String(rest.jobId)}: dialect ${String(dialect)}`);
+  return { ...rest, options };
 }

@@ -30,7 +30,17 @@ export function toStatus(record: DumpRecord, objects: readonly OutputObject[]): 
     id: record.id,
     state: record.state,
     format: record.format,
-    options: { format: record.format, schema, data, gzip, gzipLevel: gzip ? gzipLevel : null, kv, tables, exclude, dialect: record.format === "sql" ? dialect : null },
+    options: {
+      format: record.format,
+      schema,
+      data,
+      gzip,
+      gzipLevel: gzip ? gzipLevel : null,
+      kv,
+      tables,
+      exclude,
+      dialect: record.format === "sql" ? dialect : null,
+    },
     progress: {
       tablesDone: record.stats.tablesDone,
       tablesTotal: record.tableCount,

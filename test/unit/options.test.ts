@@ -78,6 +78,7 @@ describe("start options", () => {
       gzipLevel: 6,
       kv: false,
       folder: "",
+      dialect: "sqlite3",
     });
   });
 

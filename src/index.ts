@@ -1,12 +1,22 @@
 /**
- * durable-dump: resumable, constant-memory exports of a Durable Object's SQLite database to R2.
+ * durable-dump: resumable, constant-memory exports of a Durable Object's SQLite database to R2,
+ * and restores of them back into a Durable Object.
  * Everything public is exported from here, and only from here.
  */
 export { DumpEngine } from "./export/dump-engine.js";
 export type { DumpEngineOptions, DumpJobOptionsView, DumpOutput, DumpProgress, DumpStatus, StartOptions } from "./export/types.js";
 export type { JobEngineOptions } from "./jobs/engine-options.js";
 export type { DumpState, JobError, JobStatusBase, ListOptions, TickResult } from "./jobs/job-types.js";
-export type { DumpStorage } from "./persisted/storage.js";
+export type { DumpStorage, TransactionalStorage } from "./persisted/storage.js";
+export { RestoreEngine } from "./restore/restore-engine.js";
+export type {
+  RestoreEngineOptions,
+  RestoreJobOptionsView,
+  RestoreProgress,
+  RestoreSourceView,
+  RestoreStartOptions,
+  RestoreStatus,
+} from "./restore/types.js";
 export { DUMP_ERROR_CODES, DumpError, type DumpErrorCode } from "./errors.js";
 export { SIGNATURE_HEADER, signCallbackBody, verifyCallbackSignature } from "./jobs/callbacks.js";
 export { AlarmScheduler, type AlarmSchedulerOptions, type WakeHandler, type WakeRunResult } from "./alarms/scheduler.js";

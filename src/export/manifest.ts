@@ -1,4 +1,5 @@
 /** The manifest every completed export writes next to its output. */
+import { GZIP_SEGMENT_BYTES } from "../output/gzip-stage.js";
 import type { DumpManifest } from "../output/manifest.js";
 import { JOB_METADATA_KEY, assertOwnKey, manifestKey } from "../output/r2-objects.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
@@ -11,11 +12,16 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
   const iso = (t: number) => new Date(t).toISOString();
   const [names, rows, objects] = [await work.plan.all(), await work.rows.all(), await work.objects.all()];
   const manifestObjects: DumpManifest["objects"] = [];
-  for (const [index, o] of objects.entries()) {
-    const parts = await work.partsOf(index, o).all();
-    manifestObjects.push({ key: o.key, table: o.table, bytes: o.bytes, parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })) });
-  }
   const { schema: withSchema, data, tables, exclude, gzip } = record.options;
+  for (const [index, o] of objects.entries()) {
+    const parts = (await work.partsOf(index, o).all()).map(({ partNumber, size, sha256, segment }) => ({
+      partNumber,
+      size,
+      sha256,
+      ...(segment ? { gzipSegment: segment } : {}),
+    }));
+    manifestObjects.push({ key: o.key, table: o.table, bytes: o.bytes, ...(gzip ? { gzipSegmentBytes: GZIP_SEGMENT_BYTES } : {}), parts });
+  }
   return {
     manifestVersion: 1,
     jobId: record.id,

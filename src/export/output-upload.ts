@@ -33,6 +33,7 @@ export async function openOutput(
     uploadedBytes: 0,
     tailLength: 0,
     gzip: gzip ? GzipStage.initialState() : null,
+    segment: null,
   };
   return { upload, state };
 }

@@ -84,6 +84,7 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
       uploadedBytes: upload.parts.reduce((sum, p) => sum + p.size, 0),
       tailLength: upload.tailLength,
       gzip: upload.gzip,
+      segment: null,
     },
     stats: { rowsWritten: stats.rowsWritten, tablesDone: stats.tablesDone },
   };

@@ -173,8 +173,16 @@ export async function outputDigests(jobs: JobView[], read: (key: string) => Prom
   return result;
 }
 
-/** The manifest without its times, which follow the clock rather than the data. */
+/**
+ * The manifest without its times, which follow the clock rather than the data, and without the
+ * fields later releases added (gzip segment starts, for restores): what 0.1.0 wrote must still be
+ * there, unchanged.
+ */
 function stripTimes(manifest: Record<string, unknown>) {
   const { createdAt: _c, startedAt: _s, finishedAt: _f, ...rest } = manifest;
-  return rest;
+  const objects = (rest.objects as Record<string, unknown>[]).map(({ gzipSegmentBytes: _g, parts, ...object }) => ({
+    ...object,
+    parts: (parts as Record<string, unknown>[]).map(({ gzipSegment: _segment, ...part }) => part),
+  }));
+  return { ...rest, objects };
 }

@@ -102,6 +102,8 @@ export const restoreRecordShape = object({
   }),
   /** External-content FTS5 tables created from `sqlite3 .dump`'s schema rows: rebuilt at the end. */
   rebuild: array(string),
+  /** A data-only restore: the triggers of the tables it fills, dropped so they do not fire, created again at the end. */
+  triggers: array(object({ name: string, sql: string })),
   /** Rows `PRAGMA foreign_key_check` reports at the end; null before. */
   foreignKeyViolations: nullable(count),
   failure: nullable(failureShape),

@@ -95,6 +95,7 @@ export class RestoreEngine {
         cursor: { phase: "prepare", source: 0, offset: 0, consumed: 0, transaction: false, announced: null, checked: null },
         stats: { statements: 0, skipped: 0, rows: 0, tablesCreated: 0, currentTable: null },
         rebuild: [],
+        triggers: [],
         foreignKeyViolations: null,
         failure: null,
         createdAt,

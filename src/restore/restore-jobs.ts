@@ -72,8 +72,12 @@ export class RestoreJobs implements JobKind<RestoreRecord, RestoreStatus> {
     return new RestoreWork(this.#deps.storage, this.#deps.bucket, record, this.#deps.readBytes);
   }
 
-  /** Deletes the parts lists of an ended restore. Idempotent. */
+  /**
+   * Puts back the triggers a data-only restore set aside (when it failed or was aborted before its
+   * end did) and deletes its parts lists. Idempotent.
+   */
   async release(record: RestoreRecord): Promise<void> {
+    if (record.triggers.length > 0) this.#deps.storage.transactionSync(() => this.#target.createTriggers(record.triggers));
     const pages = record.sources.flatMap((source, index) => source.partPages.map((_, page) => keys.restoreParts(record.id, index, page)));
     await deleteKeys(this.#deps.storage, pages);
   }

@@ -116,12 +116,20 @@ export class RestoreRunner {
     return this.#foreignKeys;
   }
 
-  /** Refuses a database that holds what the restore would create, unless it replaces it. */
+  /**
+   * Refuses a database that holds what the restore would create, unless it replaces it. A
+   * data-only restore sets the triggers of the tables it fills aside (dropped, and created again
+   * at the end), so that they do not fire for the rows it restores.
+   */
   async #prepare(): Promise<boolean> {
-    const { replace, schema } = this.#record.options;
+    const record = this.#record;
+    const { replace, schema } = record.options;
     if (!replace && schema) assertNoConflict(this.#deps.target, this.#scope);
+    const triggers = schema ? [] : this.#deps.target.triggers((table) => this.#scope.includes(table));
     return this.#commit(() => {
-      this.#record.cursor.phase = replace ? "replace" : "statements";
+      for (const t of triggers) this.#deps.sql.exec(`DROP TRIGGER ${quoteIdentifier(t.name)}`);
+      record.triggers = triggers;
+      record.cursor.phase = replace ? "replace" : "statements";
     });
   }
 
@@ -289,10 +297,16 @@ export class RestoreRunner {
     });
   }
 
-  /** One step of the finish: an FTS5 rebuild, one table's foreign-key check, or completion. */
+  /** One step of the finish: an FTS5 rebuild, the triggers set aside, one table's foreign-key check, or completion. */
   async #finishOne(): Promise<boolean> {
     const record = this.#record;
     const sql = this.#deps.sql;
+    if (record.triggers.length > 0) {
+      return this.#commit(() => {
+        this.#deps.target.createTriggers(record.triggers);
+        record.triggers = [];
+      });
+    }
     const rebuild = record.rebuild[0];
     if (rebuild !== undefined) {
       return this.#commit(() => {

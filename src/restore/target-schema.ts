@@ -95,6 +95,22 @@ export class TargetSchema {
       .filter((o) => !isReservedTable(o.name) && !shadows.has(o.name));
   }
 
+  /** The triggers of the tables for which `include` holds, in creation order. */
+  triggers(include: (table: string) => boolean): { name: string; sql: string }[] {
+    return this.#sql
+      .exec<{ name: string; tbl_name: string; sql: string }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY rowid")
+      .toArray()
+      .filter((t) => include(t.tbl_name))
+      .map(({ name, sql }) => ({ name, sql }));
+  }
+
+  /** Creates again those of `triggers` that do not exist (idempotent). */
+  createTriggers(triggers: readonly { name: string; sql: string }[]): void {
+    for (const t of triggers) {
+      if (this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", t.name).toArray().length === 0) this.#sql.exec(t.sql);
+    }
+  }
+
   /** Whether any table declares a foreign key. */
   hasForeignKeys(): boolean {
     return (

@@ -79,3 +79,22 @@ export const D1_DIALECT_FIXTURE = [
   `CREATE TRIGGER "orders_ai" AFTER INSERT ON "orders" BEGIN INSERT INTO "lines"(order_id, note) VALUES (NEW.id, 'auto; line'); END;`,
   "",
 ].join("\n");
+
+/**
+ * A database for `wrangler d1 export` (which refuses FTS5 and writes integers beyond 2^53, -0.0 and
+ * infinities lossily, so there are none): a child table created before its parent, AUTOINCREMENT,
+ * text with newlines and emoji, a 150 KB blob (an INSERT over D1's 100 KB statement limit once
+ * exported), WITHOUT ROWID, an index, a view and a trigger.
+ */
+export const D1_SEED = `PRAGMA defer_foreign_keys=TRUE;
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id), note TEXT);
+CREATE TABLE parent (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, data BLOB, score REAL);
+INSERT INTO child VALUES (1, 2, 'line1' || char(10) || 'line2; it''s');
+INSERT INTO parent (name, data, score) VALUES ('a''b', x'00ff10', 1.5), ('ünï 😀', randomblob(150000), -2.25), ('gone', NULL, 0);
+DELETE FROM parent WHERE name = 'gone';
+CREATE TABLE kv (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+INSERT INTO kv VALUES ('x', 42), ('y', 'text'), ('z', NULL), ('w', 9007199254740991);
+CREATE INDEX child_parent ON child(parent_id);
+CREATE VIEW names AS SELECT id, name FROM parent;
+CREATE TRIGGER parent_ai AFTER INSERT ON parent BEGIN INSERT INTO child(parent_id, note) VALUES (NEW.id, 'auto'); END;
+`;

@@ -206,13 +206,17 @@ export class RestoreRunner {
    * fails, which is saved, and the job fails with that statement's offset.
    */
   async #applyBatch(pipeline: Pipeline, batch: SplitStatement[]): Promise<boolean> {
-    const foreignKeys = this.#hasForeignKeys();
-    try {
-      return await this.#commitBatch(pipeline, batch, false, foreignKeys);
-    } catch (error) {
-      if (!(error instanceof BatchFailed)) throw error;
+    // Foreign keys are turned off when the schema declares some; a batch that fails with them on
+    // may have created the first ones (its rows then fail on them, or on a parent table still
+    // missing): it is applied again with them off.
+    for (const foreignKeysOff of this.#hasForeignKeys() ? [true] : [false, true]) {
+      try {
+        return await this.#commitBatch(pipeline, batch, false, foreignKeysOff);
+      } catch (error) {
+        if (!(error instanceof BatchFailed)) throw error;
+      }
     }
-    // Applied one by one, with foreign keys off whatever the schema said before the batch (it may create some).
+    // Applied one by one, up to the statement that fails.
     let failure: BatchOutcome["failure"] = null;
     const saved = await this.#commitBatch(pipeline, batch, true, true, (f) => {
       failure = f;
@@ -260,6 +264,8 @@ export class RestoreRunner {
       }
     }, foreignKeysOff);
     if (changedSchema) this.#foreignKeys = null;
+    // A batch applied in part: its other statements are handed out again.
+    if (saved && record.cursor.offset !== pipeline.splitter.offset) pipeline.splitter.rewind(record.cursor.offset);
     return saved;
   }
 

@@ -31,8 +31,8 @@ export type Plan =
       mayBind: boolean;
       /** Whether it changes the schema (cached facts about it are dropped after). */
       schemaChange: boolean;
-      /** Whether it creates a table. */
-      createsTable: boolean;
+      /** Whether it creates a table; `virtual`, a virtual table. */
+      createsTable: boolean | "virtual";
       /** The table it writes, for the progress. */
       table: string | null;
       /** An external-content FTS5 table to rebuild at the end of the restore. */
@@ -77,7 +77,7 @@ function run(bytes: Uint8Array, info: StatementInfo, extra: Partial<Extract<Plan
     bytes,
     mayBind: dml,
     schemaChange: !dml && info.kind !== "pragma" && info.kind !== "other",
-    createsTable: info.kind === "create" && info.object === "table",
+    createsTable: info.kind === "create" && info.object === "table" && (info.virtual ? "virtual" : true),
     table: info.table,
     rebuild: null,
     ...extra,
@@ -193,7 +193,7 @@ function planSchemaRow(bytes: Uint8Array, info: StatementInfo, ctx: PlanContext)
     bytes: create,
     mayBind: false,
     schemaChange: true,
-    createsTable: true,
+    createsTable: "virtual",
     table: name,
     rebuild: content === null || !ctx.data ? null : name,
   };

@@ -130,6 +130,20 @@ export class StatementSplitter {
     return this.#base + this.#length;
   }
 
+  /**
+   * Goes back to the statement boundary at stream offset `offset`, one of the statements handed
+   * out since the last {@link push} (their bytes are still held): they will be handed out again.
+   */
+  rewind(offset: number): void {
+    const start = offset - this.#base;
+    if (start < 0 || start > this.#start) throw new RangeError(`cannot rewind to ${offset}: the splitter holds bytes from ${this.#base} on`);
+    this.#start = start;
+    this.#scan = start;
+    this.#state = START;
+    this.#inside = Inside.Nothing;
+    this.#tokens = false;
+  }
+
   /** Appends bytes of the stream. */
   push(bytes: Uint8Array): void {
     if (this.#length + bytes.length > this.#buffer.length) this.#makeRoom(bytes.length);

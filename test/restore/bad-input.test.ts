@@ -20,7 +20,10 @@ describe("bad input", () => {
   });
 
   /** Uploads `bytes` and restores them into a fresh object (no manifest). */
-  async function restoreBytes(bytes: Uint8Array | string, options: { readBytes?: number } = {}): Promise<{ status: RestoreStatus; rows: (sql: string) => Promise<unknown[][]> }> {
+  async function restoreBytes(
+    bytes: Uint8Array | string,
+    options: { readBytes?: number } = {},
+  ): Promise<{ status: RestoreStatus; rows: (sql: string) => Promise<unknown[][]> }> {
     const key = `bad/${n++}.sql`;
     await h.putObject(key, bytes);
     const target = h.object();
@@ -91,8 +94,14 @@ describe("bad input", () => {
 
   test.each([
     ["ATTACH", `${HEAD}ATTACH DATABASE 'x.db' AS x;\nCOMMIT;\n`],
-    ["an R*Tree written by .dump", `${HEAD}PRAGMA writable_schema=ON;\nINSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','r','r',0,'CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)');\nCOMMIT;\n`],
-    ["a contentless FTS5 table written by .dump", `${HEAD}PRAGMA writable_schema=ON;\nINSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','c','c',0,'CREATE VIRTUAL TABLE c USING fts5(t, content='''')');\nCOMMIT;\n`],
+    [
+      "an R*Tree written by .dump",
+      `${HEAD}PRAGMA writable_schema=ON;\nINSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','r','r',0,'CREATE VIRTUAL TABLE r USING rtree(id, x0, x1)');\nCOMMIT;\n`,
+    ],
+    [
+      "a contentless FTS5 table written by .dump",
+      `${HEAD}PRAGMA writable_schema=ON;\nINSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table','c','c',0,'CREATE VIRTUAL TABLE c USING fts5(t, content='''')');\nCOMMIT;\n`,
+    ],
   ])("%s: UNSUPPORTED_STATEMENT", async (_name, text) => {
     const { status } = await restoreBytes(text);
     expect(status.error?.code).toBe("UNSUPPORTED_STATEMENT");

@@ -111,7 +111,7 @@ export class RestoreObject {
     return this.ok<RestoreStatus[]>("restore-list");
   }
   io() {
-    return this.ok<{ log: string[]; writes: Record<string, number> }>("io");
+    return this.ok<{ log: string[]; writes: Record<string, number>; threw: number[] }>("io");
   }
   keys(prefix = "") {
     return this.ok<string[]>("keys", { prefix });

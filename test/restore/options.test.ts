@@ -132,7 +132,14 @@ describe("restore options", () => {
     expect(status.state, JSON.stringify(status.error)).toBe("completed");
     expect((await target.query("SELECT y FROM mine")).rows).toEqual([[7]]);
     const orders = (t: string) => t === "orders";
-    expectSameSnapshot(await takeSnapshot(doBackend(target), plans.filter((p) => orders(p.name)), { include: orders }), await expected(orders));
+    expectSameSnapshot(
+      await takeSnapshot(
+        doBackend(target),
+        plans.filter((p) => orders(p.name)),
+        { include: orders },
+      ),
+      await expected(orders),
+    );
   });
 
   test("invalid options are refused at start, nothing stored", async () => {

@@ -33,7 +33,11 @@ export function wranglerExport(seed: string): WranglerExport {
   const config = join(dir, "wrangler.jsonc");
   writeFileSync(
     config,
-    JSON.stringify({ name: "restore-test", compatibility_date: "2025-04-01", d1_databases: [{ binding: "DB", database_name: "restore-test", database_id: "local" }] }),
+    JSON.stringify({
+      name: "restore-test",
+      compatibility_date: "2025-04-01",
+      d1_databases: [{ binding: "DB", database_name: "restore-test", database_id: "local" }],
+    }),
   );
   writeFileSync(join(dir, "seed.sql"), seed);
   const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");

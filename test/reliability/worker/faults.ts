@@ -58,6 +58,8 @@ const READS = new Set<StepKind>(["storage.get", "storage.list", "storage.getAlar
 /** Counts steps and decides which one breaks. One per engine instance. */
 export class FaultController {
   readonly log: StepKind[] = [];
+  /** Steps whose own operation threw (a transaction whose closure failed, say): they cannot "die" after succeeding. */
+  readonly threw: number[] = [];
   /** Storage and R2 writes by kind (always counted, whatever the plan). */
   readonly writes: Record<string, number> = {};
   dead = false;
@@ -70,7 +72,7 @@ export class FaultController {
   async step<T>(kind: StepKind, run: () => Promise<T>): Promise<T> {
     const n = this.#before(kind);
     if (n === 0) return run();
-    const result = await run();
+    const result = await this.#noting(n, run);
     if (this.plan.abortAfter === kind && this.abortJobs) {
       this.plan.abortAfter = undefined;
       await this.abortJobs();
@@ -83,9 +85,21 @@ export class FaultController {
   stepSync<T>(kind: StepKind, run: () => T): T {
     const n = this.#before(kind);
     if (n === 0) return run();
-    const result = run();
+    const result = this.#noting(n, run);
     this.#after(kind, n);
     return result;
+  }
+
+  /** Runs step `n`, noting when it throws (synchronously or through its promise). */
+  #noting<T>(n: number, run: () => T): T {
+    try {
+      const result = run();
+      if (result instanceof Promise) result.catch(() => this.threw.push(n));
+      return result;
+    } catch (error) {
+      this.threw.push(n);
+      throw error;
+    }
   }
 
   /** Counts the step and throws when the plan breaks it before it runs. Returns its number, 0 when it is not counted. */

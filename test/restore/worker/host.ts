@@ -64,6 +64,8 @@ export class RestoreHost {
   #plan: FaultPlan = { failAt: null, mode: "throw" };
   #virtualNow = VIRTUAL_T0;
   #config: RestoreHostConfig | null = null;
+  /** A fault killed the engines: the next ones start as in a new isolate. */
+  #evicted = false;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -78,6 +80,12 @@ export class RestoreHost {
   async #getEngines(): Promise<{ dumps: DumpEngine; restores: RestoreEngine }> {
     if (this.#engines) return this.#engines;
     const cfg = await this.#cfg();
+    if (this.#evicted) {
+      // An evicted object comes back with a fresh SQLite connection, foreign keys enforced.
+      await this.ctx.storage.sync();
+      this.ctx.storage.sql.exec("PRAGMA foreign_keys=ON");
+      this.#evicted = false;
+    }
     this.#faults = new FaultController(this.#plan);
     const step = cfg.clockStepMs ?? 20;
     const now = cfg.clock === "real" ? Date.now : () => (this.#virtualNow += step);
@@ -127,6 +135,7 @@ export class RestoreHost {
     const fault = this.#faults.triggered;
     if (fault) {
       this.#engines = null;
+      this.#evicted = true;
       this.#plan = { failAt: null, mode: "throw" };
       this.#faults = new FaultController(this.#plan);
     }
@@ -196,7 +205,7 @@ export class RestoreHost {
         this.#engines = null;
         return { ok: true };
       case "io":
-        return { log: this.#faults.log, writes: this.#faults.writes };
+        return { log: this.#faults.log, writes: this.#faults.writes, threw: this.#faults.threw };
       case "reset-io":
         this.#engines = null;
         await this.#getEngines();

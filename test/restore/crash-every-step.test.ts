@@ -44,7 +44,10 @@ function seed(): string[] {
 /** Picks steps deterministically: every step of the kinds in EVERY, every STRIDE-th of each other kind. */
 function selectSteps(log: string[]): number[] {
   const seen: Record<string, number> = {};
-  return log.flatMap((kind, i) => (EVERY.has(kind) || (seen[kind] = (seen[kind] ?? -1) + 1) % STRIDE === 0 ? [i + 1] : []));
+  return log.flatMap((kind, i) => {
+    seen[kind] = (seen[kind] ?? -1) + 1;
+    return EVERY.has(kind) || seen[kind] % STRIDE === 0 ? [i + 1] : [];
+  });
 }
 
 describe("a crash at any I/O step leaves the restored database identical", () => {

@@ -6,7 +6,7 @@
  * `CAST(? AS TEXT)`, which stores exactly those bytes, as the literal would.
  */
 import { DumpError } from "../errors.js";
-import { fromHex } from "../util/bytes.js";
+import { fromHexBytes } from "../util/bytes.js";
 import { SqlLexer, type SqlToken, Tok } from "./sql-lexer.js";
 
 /** The longest query text a Durable Object runs, in UTF-8 bytes. */
@@ -60,8 +60,7 @@ function bufferOf(bytes: Uint8Array): ArrayBuffer {
 /** How literal `token` is bound, or null when it cannot be (a blob literal with bad hex: left for SQLite to refuse). */
 function bindingOf(bytes: Uint8Array, token: SqlToken): Binding | null {
   if (token.type === Tok.Blob) {
-    const hex = LENIENT.decode(bytes.subarray(token.start + 2, token.end - 1));
-    const blob = fromHex(hex);
+    const blob = fromHexBytes(bytes.subarray(token.start + 2, token.end - 1));
     return blob ? { token, placeholder: "?", value: bufferOf(blob) } : null;
   }
   const raw = stringBytes(bytes, token);

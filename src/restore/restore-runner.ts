@@ -152,9 +152,10 @@ export class RestoreRunner {
   /** Applies one batch of statements of the current source, or ends the source. */
   async #statements(): Promise<boolean> {
     const pipeline = await this.#work.pipeline();
+    // Decoding and splitting the batch is part of the slice: it runs synchronously between reads.
+    const started = this.#deps.now();
     const batch = await this.#batch(pipeline);
     if (batch.length === 0) return this.#endSource(pipeline);
-    const started = this.#deps.now();
     const saved = await this.#applyBatch(pipeline, batch);
     // Date.now() does not advance during synchronous work in workerd: the slice is timed across the yield.
     await yieldToEvents();

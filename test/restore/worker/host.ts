@@ -212,8 +212,11 @@ export class RestoreHost {
         return { ok: true };
       case "keys":
         return [...(await storage.list({ prefix: body?.prefix ?? "" })).keys()];
-      case "ping":
-        return { rows: sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n, at: Date.now() };
+      case "ping": {
+        // A trivial request; with a restore's id, it also tells how far that restore's last checkpoint is.
+        const record = body?.id ? storage.kv.get<{ stats: { statements: number } }>(`durable-dump:restore:${body.id}`) : undefined;
+        return { tables: sql.exec("SELECT count(*) AS n FROM sqlite_master").one().n, statements: record?.stats.statements ?? null };
+      }
       default:
         throw new Error(`no route ${route}`);
     }

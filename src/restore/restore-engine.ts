@@ -75,14 +75,14 @@ export class RestoreEngine {
    * does not already hold what the restore would create (unless `replace`); then persists the job
    * and arms the alarm. The job runs after any restore already queued.
    *
-   * @throws {DumpError} `INVALID_OPTIONS`, `SOURCE_NOT_FOUND`, `INVALID_MANIFEST`, `NOT_A_DUMP`, `TARGET_NOT_EMPTY`, `TOO_MANY_JOBS`.
+   * @throws {DumpError} `INVALID_OPTIONS`, `SOURCE_NOT_FOUND`, `INVALID_MANIFEST`, `NOT_A_DUMP`, `SOURCE_CHANGED`, `TARGET_NOT_EMPTY`, `TOO_MANY_JOBS`.
    */
   async start(options: RestoreStartOptions): Promise<RestoreStatus> {
     const resolved = resolveRestoreStart(options);
     const url = options.callbackUrl;
     const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options.allowInsecureCallbacks, this.#options.callbackSecret !== null);
-    if (resolved.schema && !resolved.replace) assertNoConflict(this.#jobs.target, new Scope(resolved.tables, resolved.exclude));
     const { source, parts } = await inspectSource(this.#bucket, resolved.key, resolved.manifestKey);
+    if (resolved.schema && !resolved.replace) assertNoConflict(this.#jobs.target, new Scope(resolved.tables, resolved.exclude));
     const record = await this.#queue.add(async (id, createdAt) => {
       const list = partList(this.#storage, id, 0, []);
       for (const part of parts ?? []) await list.push(part);

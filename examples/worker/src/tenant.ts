@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { DumpEngine, bearerAuth, createDumpHandler } from "durable-dump";
+import { DumpEngine, RestoreEngine, bearerAuth, createDumpHandler } from "durable-dump";
 import { CLEANUP_WAKE, EventsCleanup } from "./housekeeping.js";
 
 export interface Env {
@@ -11,34 +11,34 @@ export interface Env {
   CLEANUP_INTERVAL_MS?: string;
   /** Age in ms past which events are purged. Default 30 days. */
   EVENT_RETENTION_MS?: string;
-  /** Wall time of one export tick in ms. Default: the engine's (5,000). */
+  /** Wall time of one export or restore tick in ms. Default: the engines' (5,000). */
   DUMP_TICK_BUDGET_MS?: string;
 }
 
 /**
  * One tenant's Durable Object. Its database holds the tenant's data (here an `events` table the
  * app writes and a periodic cleanup trims); `dumps` exports that database to R2 under a prefix
- * of its own, so no tenant can reach another's dumps.
+ * of its own, and `restores` imports a dump into it (its own, or another tenant's: to fork a
+ * tenant into a new object, or to move it).
  *
  * Routes (all under `/<tenant>`, bearer token required):
  * - `POST /events` `{ kind, payload? }` records an event; `GET /events` counts them and shows the cleanup's stats.
- * - `/dumps...`: the routes of durable-dump's `createDumpHandler`.
+ * - `/dumps...` and `/restores...`: the routes of durable-dump's `createDumpHandler`. A restore
+ *   may read any key of the bucket: the token is the operator's, not a tenant's.
  */
 export class Tenant extends DurableObject<Env> {
   readonly dumps: DumpEngine;
+  readonly restores: RestoreEngine;
   protected readonly authorize: (request: Request) => Promise<boolean>;
   readonly #cleanup: EventsCleanup;
   #http: ((request: Request) => Promise<Response>) | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.dumps = new DumpEngine({
-      sql: ctx.storage.sql,
-      bucket: env.DUMPS,
-      storage: ctx.storage,
-      keyPrefix: `tenants/${ctx.id.toString()}/`,
-      ...(env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {}),
-    });
+    const tickBudget = env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {};
+    this.dumps = new DumpEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, keyPrefix: `tenants/${ctx.id.toString()}/`, ...tickBudget });
+    // One scheduler for both engines: the alarm's scheduler.run() ticks exports and restores alike.
+    this.restores = new RestoreEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, scheduler: this.dumps.scheduler, ...tickBudget });
     this.authorize = bearerAuth(env.DUMPS_TOKEN);
     this.#cleanup = new EventsCleanup(ctx.storage, Number(env.CLEANUP_INTERVAL_MS ?? 600_000), Number(env.EVENT_RETENTION_MS ?? 30 * 86_400_000));
     void ctx.blockConcurrencyWhile(async () => {
@@ -56,8 +56,14 @@ export class Tenant extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const [, tenant = "", route = ""] = url.pathname.split("/");
-    if (route === "dumps") {
-      this.#http ??= createDumpHandler({ engine: this.dumps, bucket: this.env.DUMPS, authorize: this.authorize, basePath: `/${tenant}` });
+    if (route === "dumps" || route === "restores") {
+      this.#http ??= createDumpHandler({
+        engine: this.dumps,
+        restores: this.restores,
+        bucket: this.env.DUMPS,
+        authorize: this.authorize,
+        basePath: `/${tenant}`,
+      });
       return this.#http(request);
     }
     if (route === "events" && url.pathname === `/${tenant}/events`) {
@@ -69,10 +75,11 @@ export class Tenant extends DurableObject<Env> {
   }
 
   /**
-   * One alarm, two users: `run()` runs every due wake-up of the engine's scheduler, earliest
-   * first: the engine's own (named `durable-dump`, registered by the engine: one tick, bounded by
-   * its tick budget) and the host's cleanup (bounded to one slice), which schedules its next run
-   * itself. Then it re-arms the alarm for the earliest wake-up left, so neither starves.
+   * One alarm, three users: `run()` runs every due wake-up of the engines' scheduler, earliest
+   * first: the export engine's (named `durable-dump`) and the restore engine's
+   * (`durable-dump-restore`), each one tick bounded by its tick budget and registered by its
+   * engine, and the host's cleanup (bounded to one slice), which schedules its next run itself.
+   * Then it re-arms the alarm for the earliest wake-up left, so none starves.
    */
   override async alarm(): Promise<void> {
     await this.dumps.scheduler.run({

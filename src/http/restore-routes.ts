@@ -1,0 +1,31 @@
+/** The restore routes under `{base}/restores`: start, list, status, abort. */
+import type { RestoreEngine } from "../restore/restore-engine.js";
+import type { RestoreStartOptions } from "../restore/types.js";
+import { error, found, json, notAllowed, readJsonObject } from "./responses.js";
+
+/** The restore engine methods the HTTP routes call; a {@link RestoreEngine} satisfies it. */
+export type RestoreHttpEngine = Pick<RestoreEngine, "start" | "status" | "abort" | "list">;
+
+/** Answers a request to `collection` (`{base}/restores`) or below it; `segments` are the decoded path segments after it. */
+export async function restoreRoutes(
+  request: Request,
+  url: URL,
+  collection: string,
+  segments: string[],
+  deps: { engine: RestoreHttpEngine; maxBodyBytes: number },
+): Promise<Response> {
+  const method = request.method;
+  if (segments.length === 0) {
+    if (method === "GET" || method === "HEAD") return json({ restores: await deps.engine.list() });
+    if (method !== "POST") return notAllowed("GET, HEAD, POST");
+    const body = await readJsonObject(request, deps.maxBodyBytes, '{"key":"durable-dump/<id>.sql"}');
+    if (body instanceof Response) return body;
+    const status = await deps.engine.start(body as unknown as RestoreStartOptions);
+    return json(status, 202, { location: `${collection}/${encodeURIComponent(status.id)}` });
+  }
+  const id = segments[0]!;
+  if (segments.length > 1) return error(404, "NOT_FOUND", `No route for ${url.pathname}.`);
+  if (method === "GET" || method === "HEAD") return found(await deps.engine.status(id), id);
+  if (method === "DELETE") return found(await deps.engine.abort(id), id);
+  return notAllowed("DELETE, GET, HEAD");
+}

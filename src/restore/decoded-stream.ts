@@ -14,6 +14,7 @@
 import { Inflate } from "pako";
 import { DumpError } from "../errors.js";
 import type { RestorePart, RestoreSource } from "../persisted/restore-record.js";
+import { freeArrayBuffer } from "../util/bytes.js";
 import { ObjectReader } from "./object-reader.js";
 
 /** Largest piece handed out; compressed input goes to the inflater in slices of {@link INFLATE_SLICE}. */
@@ -46,6 +47,8 @@ export class DecodedStream {
   /** Decoded bytes before this offset are dropped (they were applied before the checkpoint). */
   readonly #skipUntil: number;
   #input: Uint8Array = new Uint8Array(0);
+  /** The buffer of the last read (a whole part, say): freed as soon as all of it is decoded and handed out. */
+  #read: ArrayBufferLike | null = null;
   #inflate: Inflate | null = null;
   readonly #output: Uint8Array[] = [];
   /** Raw bytes read past the end of the deflate data ("segments": the trailer). */
@@ -73,7 +76,10 @@ export class DecodedStream {
       if (piece) return piece;
       if (this.#done) return null;
       if (this.#input.length === 0) {
+        // Every piece of the last read was handed out (and copied by the splitter): its memory can go now.
+        if (this.#read) freeArrayBuffer(this.#read);
         const read = await this.#reader.read();
+        this.#read = read?.bytes.buffer ?? null;
         if (!read) {
           this.#end();
           continue;
@@ -111,7 +117,7 @@ export class DecodedStream {
       const deflateEnd = this.#source.size - TRAILER_BYTES;
       const at = this.consumed;
       if (at >= deflateEnd) {
-        this.#trailer = concat(this.#trailer, this.#input);
+        this.#trailer = concat(this.#trailer, this.#input).slice();
         this.#input = new Uint8Array(0);
         return;
       }

@@ -3,7 +3,8 @@
  * `range`, each read conditional on the ETag the job started with (a replaced object fails the
  * job with `SOURCE_CHANGED`). When the dump's manifest lists its parts, every part is checked
  * against its SHA-256 before any of its bytes is handed out; parts up to 8 MiB are read whole
- * (one read), larger ones are hashed by a streamed read first and then read in ranges.
+ * (one read), larger ones are hashed by a streamed read first and then read in ranges. The next
+ * piece is read while the current one is applied (two pieces in memory at most).
  */
 import { DumpError } from "../errors.js";
 import type { RestorePart, RestoreSource } from "../persisted/restore-record.js";
@@ -26,7 +27,12 @@ export class ObjectReader {
   /** Offset of each part's first byte, and one past the last part. */
   readonly #starts: number[];
   readonly #rangeBytes: number;
+  /** Where the next read starts. */
+  #next: number;
+  /** The end of the last piece handed out. */
   #position: number;
+  /** The read of the next piece, started when the last one was handed out. */
+  #ahead: Promise<ObjectPiece | null> | null = null;
   /** The part whose SHA-256 was checked by a streamed read (large parts only). */
   #verified = -1;
 
@@ -40,37 +46,47 @@ export class ObjectReader {
     this.#parts = parts;
     this.#rangeBytes = rangeBytes;
     this.#position = position;
+    this.#next = position;
     this.#starts = [0];
     for (const part of parts ?? []) this.#starts.push(this.#starts[this.#starts.length - 1]! + part.size);
   }
 
-  /** Offset of the next byte to read. */
+  /** Offset just past the last piece handed out. */
   get position(): number {
     return this.#position;
   }
 
-  /** The next piece, or null at the end of the object. */
+  /** The next piece, or null at the end of the object; starts reading the one after it. */
   async read(): Promise<ObjectPiece | null> {
+    const piece = await (this.#ahead ?? this.#fetch());
+    this.#ahead = piece ? this.#fetch() : null;
+    // A failed read ahead is reported when its piece is asked for.
+    this.#ahead?.catch(() => {});
+    if (piece) this.#position = piece.offset + piece.bytes.length;
+    return piece;
+  }
+
+  /** Reads the piece at `#next` (verified, when the manifest lists parts) and moves `#next` past it at once. */
+  async #fetch(): Promise<ObjectPiece | null> {
     const size = this.#source.size;
-    const from = this.#position;
+    const from = this.#next;
     if (from >= size) return null;
-    let bytes: Uint8Array;
     const part = this.#parts ? this.#partAt(from) : -1;
     if (part >= 0 && this.#parts![part]!.size <= WHOLE_PART_MAX) {
       const start = this.#starts[part]!;
+      this.#next = this.#starts[part + 1]!;
       const whole = await this.#get(start, this.#parts![part]!.size);
       await this.#check(part, await sha256Hex(whole));
-      bytes = whole.subarray(from - start);
-    } else {
-      const end = part >= 0 ? this.#starts[part + 1]! : size;
-      if (part >= 0 && this.#verified !== part) {
-        await this.#check(part, await this.#streamedHash(this.#starts[part]!, this.#parts![part]!.size));
-        this.#verified = part;
-      }
-      bytes = await this.#get(from, Math.min(this.#rangeBytes, end - from));
+      return { offset: from, bytes: whole.subarray(from - start) };
     }
-    this.#position = from + bytes.length;
-    return { offset: from, bytes };
+    const end = part >= 0 ? this.#starts[part + 1]! : size;
+    const length = Math.min(this.#rangeBytes, end - from);
+    this.#next = from + length;
+    if (part >= 0 && this.#verified !== part) {
+      this.#verified = part;
+      await this.#check(part, await this.#streamedHash(this.#starts[part]!, this.#parts![part]!.size));
+    }
+    return { offset: from, bytes: await this.#get(from, length) };
   }
 
   /** Index of the part holding byte `offset`. */

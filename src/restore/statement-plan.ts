@@ -37,8 +37,10 @@ export type Plan =
       table: string | null;
       /** An external-content FTS5 table to rebuild at the end of the restore. */
       rebuild: string | null;
+      /** Whether the next statement with the same description gets the same plan (until the schema changes). */
+      reusable: boolean;
     }
-  | { action: "skip"; transaction: "begin" | "commit" | null };
+  | { action: "skip"; transaction: "begin" | "commit" | null; reusable: boolean };
 
 /** What planning depends on besides the statement. */
 export interface PlanContext {
@@ -64,7 +66,7 @@ function shadowOfSkipped(table: string, ctx: PlanContext): boolean {
   return SHADOW_SUFFIXES.some((suffix) => folded === foldName(`${announced}_${suffix}`));
 }
 
-const SKIP: Plan = { action: "skip", transaction: null };
+const SKIP: Plan = { action: "skip", transaction: null, reusable: false };
 const MANAGED_PRAGMAS = new Set(["foreign_keys", "defer_foreign_keys", "writable_schema"]);
 const SCHEMA_TABLES = new Set(["sqlite_schema", "sqlite_master"]);
 const STAT_TABLES = new Set(["sqlite_stat1", "sqlite_stat4"]);
@@ -80,6 +82,7 @@ function run(bytes: Uint8Array, info: StatementInfo, extra: Partial<Extract<Plan
     createsTable: info.kind === "create" && info.object === "table" && (info.virtual ? "virtual" : true),
     table: info.table,
     rebuild: null,
+    reusable: false,
     ...extra,
   };
 }
@@ -98,9 +101,9 @@ export function planStatement(bytes: Uint8Array, info: StatementInfo, ctx: PlanC
     case "empty":
       return SKIP;
     case "begin":
-      return { action: "skip", transaction: info.keyword === "begin" ? "begin" : null };
+      return { action: "skip", transaction: info.keyword === "begin" ? "begin" : null, reusable: false };
     case "commit":
-      return { action: "skip", transaction: info.keyword === "release" ? null : "commit" };
+      return { action: "skip", transaction: info.keyword === "release" ? null : "commit", reusable: false };
     case "rollback":
       throw new DumpError(
         "TRUNCATED_DUMP",
@@ -156,7 +159,8 @@ function planWrite(bytes: Uint8Array, info: StatementInfo, ctx: PlanContext): Pl
     if (shadow.suffix !== "content") return SKIP;
     return run(contentInsert(bytes, info, shadow.table.name, ctx.target), info, { table: shadow.table.name });
   }
-  return ctx.data && ctx.scope.includes(table) ? run(bytes, info) : SKIP;
+  // An ordinary table's rows: the plan depends on the table's name only.
+  return ctx.data && ctx.scope.includes(table) ? run(bytes, info, { reusable: true }) : { ...SKIP, reusable: true };
 }
 
 /** Whether the table named by value `index` of the statement's first VALUES tuple is in scope (rows of sqlite_sequence, sqlite_stat1). */
@@ -196,6 +200,7 @@ function planSchemaRow(bytes: Uint8Array, info: StatementInfo, ctx: PlanContext)
     createsTable: "virtual",
     table: name,
     rebuild: content === null || !ctx.data ? null : name,
+    reusable: false,
   };
 }
 

@@ -24,6 +24,15 @@ enum Token {
 
 /** States of `sqlite3_complete()`: 0 invalid, 1 start, 2 normal, 3 explain, 4 create, 5 trigger, 6 semi, 7 end. */
 const START = 1;
+/** In this state every token but a semicolon leaves the state as it is: words need no reading. */
+const NORMAL = 2;
+
+/** Bytes that may start a token other than a word or whitespace: `;`, quotes, `[`, and `-`/`/` (comments). */
+const SPECIAL = (() => {
+  const table = new Uint8Array(256);
+  for (const c of ";'\"`[-/") table[c.charCodeAt(0)] = 1;
+  return table;
+})();
 
 /** `sqlite3_complete()`'s transition table, `TRANSITIONS[state][token]` (SQLite's complete.c). */
 const TRANSITIONS: readonly (readonly number[])[] = [
@@ -155,12 +164,18 @@ export class StatementSplitter {
   next(): SplitStatement | null {
     const b = this.#buffer;
     const length = this.#length;
+    const held = b.subarray(0, length);
     let i = this.#scan;
     while (i < length) {
       let token: Token;
+      if (this.#state === NORMAL && this.#inside === Inside.Nothing) {
+        // Most of a dump: the values of an INSERT. Only a semicolon, a quote or a comment matters here.
+        while (i < length && SPECIAL[b[i]!] === 0) i++;
+        if (i === length) break;
+      }
       switch (this.#inside) {
         case Inside.Quote: {
-          const close = b.subarray(0, length).indexOf(this.#quote, i);
+          const close = held.indexOf(this.#quote, i);
           if (close < 0) {
             this.#scan = length;
             return null;
@@ -171,7 +186,7 @@ export class StatementSplitter {
           continue;
         }
         case Inside.LineComment: {
-          const newline = b.subarray(0, length).indexOf(0x0a, i);
+          const newline = held.indexOf(0x0a, i);
           if (newline < 0) {
             this.#scan = length;
             return null;

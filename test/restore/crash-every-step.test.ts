@@ -20,9 +20,9 @@ import { type Answer, createRestoreHarness, driveRestore, type RestoreHarness, t
 
 const CONFIG = { tickBudgetMs: 100, clockStepMs: 5, faultSql: true };
 const PARALLEL = 3;
-/** Every step of these kinds is broken; of the others (SQL statements, KV writes inside a transaction), every Nth. */
+/** Every step of these kinds is broken; of the others (SQL statements, KV writes inside a transaction), a few spread evenly. */
 const EVERY = new Set(["r2.head", "r2.get", "storage.put", "storage.setAlarm", "storage.delete", "storage.sync", "storage.transactionSync"]);
-const STRIDE = Number(process.env.DD_RESTORE_FAULT_STRIDE ?? 7);
+const PER_KIND = Number(process.env.DD_RESTORE_FAULTS_PER_KIND ?? 12);
 
 function seed(): string[] {
   return [
@@ -41,13 +41,16 @@ function seed(): string[] {
   ];
 }
 
-/** Picks steps deterministically: every step of the kinds in EVERY, every STRIDE-th of each other kind. */
+/** Picks steps deterministically: every step of the kinds in EVERY, PER_KIND of each other kind (its first, its last, and evenly between). */
 function selectSteps(log: string[]): number[] {
-  const seen: Record<string, number> = {};
-  return log.flatMap((kind, i) => {
-    seen[kind] = (seen[kind] ?? -1) + 1;
-    return EVERY.has(kind) || seen[kind] % STRIDE === 0 ? [i + 1] : [];
-  });
+  const byKind = new Map<string, number[]>();
+  log.forEach((kind, i) => byKind.set(kind, [...(byKind.get(kind) ?? []), i + 1]));
+  const chosen: number[] = [];
+  for (const [kind, steps] of byKind) {
+    if (EVERY.has(kind) || steps.length <= PER_KIND) chosen.push(...steps);
+    else for (let k = 0; k < PER_KIND; k++) chosen.push(steps[Math.round((k * (steps.length - 1)) / (PER_KIND - 1))]!);
+  }
+  return [...new Set(chosen)].sort((a, b) => a - b);
 }
 
 describe("a crash at any I/O step leaves the restored database identical", () => {

@@ -44,7 +44,7 @@ function seed(): string[] {
 /** Picks steps deterministically: every step of the kinds in EVERY, PER_KIND of each other kind (its first, its last, and evenly between). */
 function selectSteps(log: string[]): number[] {
   const byKind = new Map<string, number[]>();
-  log.forEach((kind, i) => byKind.set(kind, [...(byKind.get(kind) ?? []), i + 1]));
+  for (const [i, kind] of log.entries()) byKind.set(kind, [...(byKind.get(kind) ?? []), i + 1]);
   const chosen: number[] = [];
   for (const [kind, steps] of byKind) {
     if (EVERY.has(kind) || steps.length <= PER_KIND) chosen.push(...steps);

@@ -26,7 +26,6 @@ export const keys = {
     object === undefined ? `${STORAGE_PREFIX}${list}:${id}:${page}` : `${STORAGE_PREFIX}${list}:${id}:${object}:${page}`,
   /** A page of the parts (size, SHA-256, gzip segment) of the dump a restore reads, kept while it runs. */
   restoreParts: (id: string, source: number, page: number) => `${STORAGE_PREFIX}restore-parts:${id}:${source}:${page}`,
-  restorePartsPrefix: (id: string) => `${STORAGE_PREFIX}restore-parts:${id}:`,
   /** Bytes 1 MiB × `index` … of the part being filled, not yet uploaded. */
   tail: (id: string, index: number) => `${STORAGE_PREFIX}tail:${id}:${index}`,
   /** Uncompressed bytes of the gzip segment being filled. */

@@ -77,7 +77,6 @@ const cursorShape = object({
   /** Finish phase: the last table whose foreign keys were checked. */
   checked: nullable(string),
 });
-export type RestoreCursor = Infer<typeof cursorShape>;
 
 /** Where a statement failed, for the status. */
 const failureShape = object({

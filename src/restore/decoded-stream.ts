@@ -25,7 +25,7 @@ const INFLATE_SLICE = 8 * 1024;
 const TRAILER_BYTES = 8;
 
 /** Where decoding starts for a checkpoint at `offset` of the text: a byte of the object, and the text offset it decodes to. */
-export function decodeStart(source: RestoreSource, parts: readonly RestorePart[] | null, offset: number): { raw: number; text: number } {
+function decodeStart(source: RestoreSource, parts: readonly RestorePart[] | null, offset: number): { raw: number; text: number } {
   if (source.encoding === "plain") return { raw: offset, text: offset };
   if (source.encoding === "gzip") return { raw: 0, text: 0 };
   let best = { raw: 10, text: 0 };

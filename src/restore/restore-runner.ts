@@ -1,59 +1,21 @@
 /**
  * The steps of a restore within one tick: `prepare` (is the target free?), `replace` (drop what
- * the restore replaces, one object per commit), `statements` (the dump, a batch per commit) and
- * `finish` (rebuild FTS5 tables `.dump` wrote, check foreign keys). Every commit applies its work
- * and saves the checkpoint in one transaction (`CommitSync`), so a tick cut off anywhere neither
- * skips a statement nor applies one twice: the next one starts from the last checkpoint.
+ * the restore replaces, one object per commit), `statements` (the dump, a batch per commit, see
+ * statements-phase.ts) and `finish` (triggers set aside, FTS5 tables `.dump` wrote, foreign-key
+ * check). Every commit applies its work and saves the checkpoint in one transaction
+ * (`CommitSync`), so a tick cut off anywhere neither skips a statement nor applies one twice: the
+ * next one starts from the last checkpoint.
  */
 import { DumpError } from "../errors.js";
 import type { CommitSync } from "../jobs/job-kind.js";
 import type { JobState } from "../persisted/job-record.js";
 import type { RestoreRecord } from "../persisted/restore-record.js";
 import { quoteIdentifier } from "../util/sql-text.js";
-import { yieldToEvents } from "../util/timing.js";
 import type { ForeignKeyGuard } from "./foreign-keys.js";
-import type { Pipeline, RestoreWork } from "./restore-work.js";
-import { type BatchOutcome, BatchFailed, type StatementApplier } from "./statement-applier.js";
-import { describeStatement } from "./statement-info.js";
-import type { SplitStatement } from "./statement-splitter.js";
+import type { RestoreWork } from "./restore-work.js";
+import type { StatementApplier } from "./statement-applier.js";
+import { StatementsPhase } from "./statements-phase.js";
 import { Scope, type TargetSchema } from "./target-schema.js";
-
-/** A synchronous slice of work (one commit) aims at this many milliseconds, so the host keeps serving requests. */
-const SLICE_MS = 20;
-/** Bounds of a batch, in bytes of SQL text: it adapts to take about {@link SLICE_MS}. */
-const BATCH_BYTES = { initial: 128 * 1024, min: 8 * 1024, max: 4 * 1024 * 1024 };
-/** Statements in one batch at most. */
-const MAX_BATCH_STATEMENTS = 20_000;
-/** The largest statement the restore holds in memory: a 2 MB row is at most about 4 MB of SQL. */
-export const MAX_STATEMENT_BYTES = 16 * 1024 * 1024;
-/** Characters of a failed statement kept for the status. */
-const EXCERPT_CHARS = 200;
-/** Keywords a dump's first statement may start with; anything else is not a dump. */
-const SQL_KEYWORDS = new Set([
-  "pragma",
-  "begin",
-  "create",
-  "insert",
-  "replace",
-  "update",
-  "delete",
-  "drop",
-  "alter",
-  "analyze",
-  "commit",
-  "end",
-  "savepoint",
-  "release",
-  "rollback",
-  "select",
-  "with",
-  "values",
-  "explain",
-  "reindex",
-  "attach",
-  "detach",
-  "vacuum",
-]);
 
 /** What a runner needs from its engine. */
 export interface RunnerDeps {
@@ -69,15 +31,14 @@ export class RestoreRunner {
   readonly #work: RestoreWork;
   readonly #deps: RunnerDeps;
   readonly #scope: Scope;
-  /** Whether the database declares foreign keys; unknown after a schema change. */
-  #foreignKeys: boolean | null = null;
-  #batchBytes = BATCH_BYTES.initial;
+  readonly #statements: StatementsPhase;
 
   constructor(work: RestoreWork, deps: RunnerDeps) {
     this.#work = work;
     this.#deps = deps;
     const { tables, exclude } = work.record.options;
     this.#scope = new Scope(tables, exclude);
+    this.#statements = new StatementsPhase(work, this.#scope, { ...deps, commit: (apply, off) => this.#commit(apply, off) });
   }
 
   get #record(): RestoreRecord {
@@ -100,7 +61,7 @@ export class RestoreRunner {
       case "replace":
         return this.#replaceOne();
       case "statements":
-        return this.#statements();
+        return this.#statements.step();
       case "finish":
         return this.#finishOne();
     }
@@ -109,11 +70,6 @@ export class RestoreRunner {
   /** Applies `apply` and saves the record in one transaction, foreign keys off when they could get in the way. */
   async #commit(apply: () => void, foreignKeysOff = false): Promise<boolean> {
     return this.#deps.foreignKeys.around(foreignKeysOff, () => this.#deps.commitSync(this.#record, apply));
-  }
-
-  #hasForeignKeys(): boolean {
-    this.#foreignKeys ??= this.#deps.target.hasForeignKeys();
-    return this.#foreignKeys;
   }
 
   /**
@@ -143,165 +99,9 @@ export class RestoreRunner {
     }
     const saved = await this.#commit(() => {
       this.#deps.sql.exec(`DROP ${next.type === "view" ? "VIEW" : "TABLE"} ${quoteIdentifier(next.name)}`);
-    }, this.#hasForeignKeys());
+    }, this.#deps.target.hasForeignKeys());
     this.#deps.target.changed();
-    this.#foreignKeys = null;
     return saved;
-  }
-
-  /** Applies one batch of statements of the current source, or ends the source. */
-  async #statements(): Promise<boolean> {
-    const pipeline = await this.#work.pipeline();
-    // Decoding and splitting the batch is part of the slice: it runs synchronously between reads.
-    const started = this.#deps.now();
-    const batch = await this.#batch(pipeline);
-    if (batch.length === 0) return this.#endSource(pipeline);
-    const saved = await this.#applyBatch(pipeline, batch);
-    // Date.now() does not advance during synchronous work in workerd: the slice is timed across the yield.
-    await yieldToEvents();
-    this.#adaptBatch(this.#deps.now() - started);
-    return saved;
-  }
-
-  /**
-   * The next statements, about `#batchBytes` of them (at least one unless the text ended). Reads
-   * and splits more text only while no statement is taken: a taken statement is a view of the
-   * splitter's buffer, which feeding it may move.
-   */
-  async #batch(pipeline: Pipeline): Promise<SplitStatement[]> {
-    const splitter = pipeline.splitter;
-    const statements: SplitStatement[] = [];
-    let bytes = 0;
-    for (;;) {
-      while (!pipeline.ended && splitter.pending < this.#batchBytes) {
-        const piece = await pipeline.stream.next();
-        if (!piece) {
-          pipeline.ended = true;
-          break;
-        }
-        const nul = piece.bytes.indexOf(0);
-        if (nul >= 0) throw this.#notADump(piece.offset + nul, "it holds a NUL byte, which SQL text never does");
-        splitter.push(piece.bytes);
-      }
-      for (let s = splitter.next(); s; s = statements.length < MAX_BATCH_STATEMENTS && bytes < this.#batchBytes ? splitter.next() : null) {
-        if (s.offset === 0 && !looksLikeSql(s.bytes)) throw this.#notADump(0, "it does not begin with an SQL statement");
-        statements.push(s);
-        bytes += s.bytes.length;
-      }
-      if (statements.length > 0 || pipeline.ended) return statements;
-      if (splitter.pending > MAX_STATEMENT_BYTES) {
-        if (splitter.offset === 0) throw this.#notADump(0, "no statement ends in its first 16 MiB");
-        throw new DumpError(
-          "STATEMENT_TOO_LARGE",
-          `The statement at byte ${splitter.offset} of ${this.#sourceKey()} is over ${MAX_STATEMENT_BYTES} bytes long (a row holds at most 2 MB). Nothing from there on was applied.`,
-        );
-      }
-      // One statement larger than the batch: read on.
-      this.#batchBytes = Math.min(this.#batchBytes * 2, MAX_STATEMENT_BYTES + 1);
-    }
-  }
-
-  /**
-   * Applies a batch and saves the checkpoint after it, in one transaction. A failure rolls the
-   * transaction back; the batch is then applied statement by statement up to the one that
-   * fails, which is saved, and the job fails with that statement's offset.
-   */
-  async #applyBatch(pipeline: Pipeline, batch: SplitStatement[]): Promise<boolean> {
-    // Foreign keys are turned off when the schema declares some; a batch that fails with them on
-    // may have created the first ones (its rows then fail on them, or on a parent table still
-    // missing): it is applied again with them off.
-    for (const foreignKeysOff of this.#hasForeignKeys() ? [true] : [false, true]) {
-      try {
-        return await this.#commitBatch(pipeline, batch, false, foreignKeysOff);
-      } catch (error) {
-        if (!(error instanceof BatchFailed)) throw error;
-      }
-    }
-    // Applied one by one, up to the statement that fails.
-    let failure: BatchOutcome["failure"] = null;
-    const saved = await this.#commitBatch(pipeline, batch, true, true, (f) => {
-      failure = f;
-    });
-    if (!saved) return false;
-    if (failure) throw this.#statementFailed(batch, failure);
-    return true;
-  }
-
-  async #commitBatch(
-    pipeline: Pipeline,
-    batch: SplitStatement[],
-    single: boolean,
-    foreignKeysOff: boolean,
-    onFailure?: (failure: NonNullable<BatchOutcome["failure"]>) => void,
-  ): Promise<boolean> {
-    const record = this.#record;
-    const { schema, data } = record.options;
-    let changedSchema = false;
-    const saved = await this.#commit(() => {
-      const outcome = this.#deps.applier.apply(
-        batch,
-        { scope: this.#scope, schema, data, target: this.#deps.target },
-        { transaction: record.cursor.transaction, announced: record.cursor.announced },
-        single,
-      );
-      changedSchema = outcome.schemaChanged;
-      const last = batch[outcome.done - 1];
-      const cursor = record.cursor;
-      cursor.offset = outcome.done === 0 ? batch[0]!.offset : last!.offset + last!.bytes.length;
-      cursor.consumed = Math.max(cursor.consumed, pipeline.stream.consumed);
-      cursor.transaction = outcome.state.transaction;
-      cursor.announced = outcome.state.announced;
-      const stats = record.stats;
-      stats.statements += outcome.run;
-      stats.skipped += outcome.skipped;
-      stats.rows += outcome.rows;
-      stats.tablesCreated += outcome.tablesCreated;
-      stats.currentTable = outcome.currentTable ?? stats.currentTable;
-      for (const name of outcome.rebuild) if (!record.rebuild.includes(name)) record.rebuild.push(name);
-      if (outcome.failure) {
-        const statement = batch[outcome.failure.index]!;
-        record.failure = { offset: statement.offset, statement: excerpt(statement.bytes) };
-        onFailure?.(outcome.failure);
-      }
-    }, foreignKeysOff);
-    if (changedSchema) this.#foreignKeys = null;
-    // A batch applied in part: its other statements are handed out again.
-    if (saved && record.cursor.offset !== pipeline.splitter.offset) pipeline.splitter.rewind(record.cursor.offset);
-    return saved;
-  }
-
-  /** The end of the current source: checks it ended cleanly, then moves to the next source or the finish. */
-  async #endSource(pipeline: Pipeline): Promise<boolean> {
-    const record = this.#record;
-    const rest = pipeline.splitter.finish();
-    if (rest !== null) {
-      if (rest === 0) throw this.#notADump(0, "it holds no complete SQL statement");
-      throw new DumpError(
-        "TRUNCATED_DUMP",
-        `${this.#sourceKey()} ends inside the statement that starts at byte ${rest}: the dump is cut short. Everything before that statement is committed.`,
-      );
-    }
-    if (record.cursor.offset === 0) throw this.#notADump(0, "it holds no SQL statement");
-    if (record.cursor.transaction) {
-      throw new DumpError(
-        "TRUNCATED_DUMP",
-        `${this.#sourceKey()} began a transaction (BEGIN) that it never commits: the dump is cut short. Everything it holds is committed.`,
-      );
-    }
-    const size = record.sources[record.cursor.source]!.size;
-    this.#work.dropPipeline();
-    return this.#commit(() => {
-      const cursor = record.cursor;
-      cursor.consumed = size;
-      cursor.source++;
-      cursor.offset = 0;
-      cursor.transaction = false;
-      cursor.announced = null;
-      if (cursor.source < record.sources.length) return;
-      cursor.source = record.sources.length - 1;
-      cursor.phase = "finish";
-      record.foreignKeyViolations = 0;
-    });
   }
 
   /** One step of the finish: an FTS5 rebuild, the triggers set aside, one table's foreign-key check, or completion. */
@@ -331,32 +131,6 @@ export class RestoreRunner {
       record.cursor.checked = table;
     });
   }
-
-  /** Scales the batch so that one slice takes about {@link SLICE_MS}. */
-  #adaptBatch(elapsedMs: number): void {
-    const scaled = elapsedMs <= 0 ? this.#batchBytes * 2 : Math.round((this.#batchBytes * SLICE_MS) / elapsedMs);
-    this.#batchBytes = Math.max(BATCH_BYTES.min, Math.min(BATCH_BYTES.max, scaled, this.#batchBytes * 2));
-  }
-
-  #sourceKey(): string {
-    return this.#record.sources[this.#record.cursor.source]!.key;
-  }
-
-  #notADump(offset: number, why: string): DumpError {
-    return new DumpError("NOT_A_DUMP", `${this.#sourceKey()} is not an SQL dump: ${why} (byte ${offset}). Nothing was applied from it.`);
-  }
-
-  #statementFailed(batch: SplitStatement[], failure: NonNullable<BatchOutcome["failure"]>): DumpError {
-    const statement = batch[failure.index]!;
-    const record = this.#record;
-    const encoded = record.sources[record.cursor.source]!.encoding !== "plain" ? " of the decompressed text" : "";
-    return new DumpError(
-      failure.error.code,
-      `The statement at byte ${statement.offset}${encoded} of ${this.#sourceKey()} failed: ${failure.error.message}. It begins: ${excerpt(statement.bytes)} ` +
-        `Every statement before it is committed (${record.stats.statements} applied, ${record.stats.skipped} skipped); nothing from it on was applied.`,
-      { cause: failure.error },
-    );
-  }
 }
 
 /**
@@ -375,20 +149,4 @@ export function assertNoConflict(target: TargetSchema, scope: Scope): void {
     "TARGET_NOT_EMPTY",
     `The database already holds ${conflicts.length} table(s) or view(s) the restore would create (${names}${conflicts.length > 10 ? ", …" : ""}). Pass replace: true to drop them first, or restore into another object.`,
   );
-}
-
-/** Whether a dump's first statement starts like SQL. */
-function looksLikeSql(bytes: Uint8Array): boolean {
-  const info = describeStatement(bytes);
-  return info.kind === "empty" || SQL_KEYWORDS.has(info.keyword);
-}
-
-const LENIENT = new TextDecoder();
-
-/** The first characters of a statement, whitespace folded. */
-function excerpt(bytes: Uint8Array): string {
-  const text = LENIENT.decode(bytes.subarray(0, EXCERPT_CHARS * 4))
-    .trim()
-    .replace(/\s+/g, " ");
-  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
 }

@@ -150,11 +150,6 @@ export class SqlLexer {
   stringValue(token: SqlToken | null): string | null {
     return token?.type === Tok.String ? unquote(UTF8.decode(this.bytes.subarray(token.start, token.end)), "'") : null;
   }
-
-  /** Where the lexer stands: the start of the next token (or whitespace before it). */
-  get position(): number {
-    return this.#at;
-  }
 }
 
 function unquote(text: string, quote: string): string {

@@ -134,11 +134,6 @@ export class StatementSplitter {
     return this.#length - this.#start;
   }
 
-  /** Stream offset just past the last byte pushed. */
-  get end(): number {
-    return this.#base + this.#length;
-  }
-
   /**
    * Goes back to the statement boundary at stream offset `offset`, one of the statements handed
    * out since the last {@link push} (their bytes are still held): they will be handed out again.

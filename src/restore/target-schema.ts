@@ -42,6 +42,7 @@ export class Scope {
 export class TargetSchema {
   readonly #sql: SqlStorage;
   #virtual: Map<string, VirtualTable> | null = null;
+  #foreignKeys: boolean | null = null;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -50,6 +51,7 @@ export class TargetSchema {
   /** Drops what is cached: a statement changed the schema. */
   changed(): void {
     this.#virtual = null;
+    this.#foreignKeys = null;
   }
 
   /** The virtual table `name`, or null. */
@@ -113,14 +115,14 @@ export class TargetSchema {
 
   /** Whether any table declares a foreign key. */
   hasForeignKeys(): boolean {
-    return (
+    this.#foreignKeys ??=
       this.#sql
         .exec(
           `SELECT 1 FROM sqlite_master m, pragma_foreign_key_list(m.name) f
            WHERE m.type = 'table' AND m.name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' LIMIT 1`,
         )
-        .toArray().length > 0
-    );
+        .toArray().length > 0;
+    return this.#foreignKeys;
   }
 
   /** The first table after `after` (in name order) that declares a foreign key, or null. */

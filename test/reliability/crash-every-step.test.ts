@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DumpStatus, StartOptions } from "../../src/index.js";
 import { createRelHarness, drive, type RelHarness, type RelObject } from "./harness.js";
+import { failuresOf } from "../harness/parallel.js";
 
 /**
  * For a multi-part export (5 MiB parts, ~12.6 MB of text), every I/O step of an undisturbed run
@@ -94,18 +95,12 @@ describe.each<[string, StartOptions]>([
       const kinds = new Set(steps.map((s) => baseline.log[s - 1]));
       expect(kinds.size, "every kind of step is broken at least once").toBe(new Set(baseline.log).size);
       console.log(`mode ${mode}: breaking ${steps.length} of ${baseline.log.length} steps`);
-      const failures: string[] = [];
-      const queue = [...steps];
-      const worker = async () => {
-        for (let step = queue.shift(); step !== undefined; step = queue.shift()) {
-          try {
-            await crashRun(step, mode);
-          } catch (e) {
-            failures.push(`step ${step} (${baseline.log[step - 1]}): ${e instanceof Error ? e.message : String(e)}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      const failures = await failuresOf(
+        steps,
+        PARALLEL,
+        (step) => `step ${step} (${baseline.log[step - 1]})`,
+        (step) => crashRun(step, mode),
+      );
       expect(failures).toEqual([]);
     });
   }

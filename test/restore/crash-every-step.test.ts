@@ -4,6 +4,7 @@ import type { RestoreStatus } from "../../src/index.js";
 import { doBackend } from "../harness/backends.js";
 import { type TablePlan, planTables, takeSnapshot } from "../harness/snapshot.js";
 import { type Answer, createRestoreHarness, driveRestore, type RestoreHarness, type RestoreObject } from "./harness.js";
+import { failuresOf } from "../harness/parallel.js";
 
 /**
  * Every I/O step of an undisturbed restore is enumerated (R2 reads, storage writes, the
@@ -109,18 +110,12 @@ describe("a crash at any I/O step leaves the restored database identical", () =>
       const steps = selectSteps(baseline.log).filter((step) => mode === "throw" || !baseline.threw.has(step));
       expect(new Set(steps.map((s) => baseline.log[s - 1])).size, "every kind of step is broken").toBe(new Set(baseline.log).size);
       console.log(`mode ${mode}: breaking ${steps.length} of ${baseline.log.length} steps`);
-      const failures: string[] = [];
-      const queue = [...steps];
-      const worker = async () => {
-        for (let step = queue.shift(); step !== undefined; step = queue.shift()) {
-          try {
-            await crashRun(step, mode);
-          } catch (e) {
-            failures.push(`step ${step} (${baseline.log[step - 1]}): ${e instanceof Error ? e.message : String(e)}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: PARALLEL }, worker));
+      const failures = await failuresOf(
+        steps,
+        PARALLEL,
+        (step) => `step ${step} (${baseline.log[step - 1]})`,
+        (step) => crashRun(step, mode),
+      );
       expect(failures).toEqual([]);
     });
   }

@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { bundleWorker } from "../../tools/bundle-worker.mjs";
 import type { DumpStatus, RestoreStartOptions, RestoreStatus, StartOptions, TickResult } from "../../src/index.js";
+import { doBackend } from "../harness/backends.js";
 import { ROOT } from "../harness/build.js";
+import { type Snapshot, type TablePlan, planTables, takeSnapshot } from "../harness/snapshot.js";
 import type { QueryResult, SqlParam, Statement } from "../harness/host-client.js";
 import type { FaultPlan } from "../reliability/worker/faults.js";
 import type { RestoreHostConfig } from "./worker/host.js";
@@ -147,4 +149,15 @@ export async function restore(obj: RestoreObject, options: RestoreStartOptions, 
   const started = await obj.start(options);
   if (!started.result) throw new Error(`start: ${started.error?.code} ${started.error?.message}`);
   return driveRestore(obj, started.result.id, maxTicks === undefined ? {} : { maxTicks });
+}
+
+/** A harness with an object filled by `statements`, and how its tables are read and what they hold. */
+export async function seededSource(
+  statements: (Statement | string)[],
+): Promise<{ h: RestoreHarness; source: RestoreObject; plans: TablePlan[]; expected: Snapshot }> {
+  const h = await createRestoreHarness();
+  const source = h.object();
+  await source.exec(statements);
+  const plans = await planTables(doBackend(source));
+  return { h, source, plans, expected: await takeSnapshot(doBackend(source), plans) };
 }

@@ -69,6 +69,12 @@ function shadowOfSkipped(table: string, ctx: PlanContext): boolean {
 const SKIP: Plan = { action: "skip", transaction: null, reusable: false };
 const MANAGED_PRAGMAS = new Set(["foreign_keys", "defer_foreign_keys", "writable_schema"]);
 const SCHEMA_TABLES = new Set(["sqlite_schema", "sqlite_master"]);
+/**
+ * The staging table of the D1 dialect: a row over D1's statement limit has its largest values
+ * built there first, then the row is inserted from it and the table dropped. Its statements serve
+ * rows only: they run whenever rows are restored, whatever `schema`, `tables` or `exclude` say.
+ */
+const STAGE_TABLE = "_durable_dump_stage";
 const STAT_TABLES = new Set(["sqlite_stat1", "sqlite_stat4"]);
 const ENCODER = new TextEncoder();
 
@@ -97,6 +103,7 @@ function unsupported(message: string): DumpError {
  * @throws {DumpError} `UNSUPPORTED_STATEMENT` for what a Durable Object cannot run and the restore cannot translate, `TRUNCATED_DUMP` for `ROLLBACK`.
  */
 export function planStatement(bytes: Uint8Array, info: StatementInfo, ctx: PlanContext): Plan {
+  if (info.table !== null && foldName(info.table) === STAGE_TABLE) return ctx.data ? run(bytes, info, { createsTable: false }) : SKIP;
   switch (info.kind) {
     case "empty":
       return SKIP;

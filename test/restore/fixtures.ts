@@ -70,6 +70,12 @@ export const D1_DIALECT_FIXTURE = [
   ...appended("files", "body", 1, bytesOf("files-1", 250_000), "blob"),
   `UPDATE "files" SET "name" = 'big.bin' WHERE rowid = 1;`,
   ...appended("files", "notes", 2, text(180_000), "text"),
+  // A row over the limit built in the dialect's staging table, inserted from it, the table dropped.
+  `CREATE TABLE "_durable_dump_stage"(k INTEGER PRIMARY KEY, v);`,
+  `INSERT INTO "_durable_dump_stage" VALUES(1, X'${bytesOf("files-3", 40_000).toString("hex").toUpperCase()}');`,
+  `UPDATE "_durable_dump_stage" SET v = CAST(v || X'${bytesOf("files-3b", 40_000).toString("hex").toUpperCase()}' AS BLOB) WHERE k = 1;`,
+  `INSERT INTO "files" VALUES(3,'staged.bin',(SELECT v FROM "_durable_dump_stage" WHERE k = 1),NULL);`,
+  `DROP TABLE "_durable_dump_stage";`,
   `INSERT INTO "kv" VALUES('a',9223372036854775807);`,
   `INSERT INTO "kv" VALUES('b',CAST(X'41FF42' AS TEXT));`,
   `DELETE FROM sqlite_sequence WHERE name IN ('orders');`,

@@ -93,6 +93,17 @@ describe("dumps of other tools", () => {
     const target = await expectRestoresLikeCli("d1/dialect.sql", D1_DIALECT_FIXTURE);
     const fk = await target.query("PRAGMA foreign_keys");
     expect(fk.rows).toEqual([[1]]);
+    // Filtered, the rows built in the dialect's staging table still arrive.
+    const files = h.object();
+    const filtered = await driveRestore(files, (await files.start({ key: "d1/dialect.sql", tables: ["files"] })).result!.id);
+    expect(filtered.state, JSON.stringify(filtered.error)).toBe("completed");
+    const rows = await files.query(`SELECT id, name, length(body), hex(substr(body, 1, 4)) FROM files ORDER BY id`);
+    expect(rows.rows).toEqual((await target.query(`SELECT id, name, length(body), hex(substr(body, 1, 4)) FROM files ORDER BY id`)).rows);
+    expect(
+      (await files.query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)).rows
+        .map((r) => r[0])
+        .filter((n) => !String(n).startsWith("_cf_")),
+    ).toEqual(["files"]);
   });
 
   test("wrangler d1 export of a local D1 database: equal to the D1 database itself", async () => {

@@ -32,6 +32,7 @@ import { builtinFormatters } from "../src/formats/builtins.js";
 import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/sqlite/value-encoders.js";
 import { quoteIdentifier } from "../src/util/sql-text.js";
 import { LIMITS } from "../src/export/options.js";
+import { CREATE_MIXED as CREATE, SEED_MIXED as SEED } from "./mixed-table.js";
 
 interface Env {
   BENCH: DurableObjectNamespace;
@@ -213,16 +214,6 @@ async function scanBench(
 const UTF8 = new TextDecoder();
 
 /** The mixed table: ints (some 64-bit), reals, text with newlines and quotes, blobs, NULLs. */
-const CREATE = `CREATE TABLE IF NOT EXISTS bench(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n TEXT)`;
-const SEED = `INSERT INTO bench(id, i, r, t, b, n)
-WITH RECURSIVE c(x) AS (SELECT ?1 UNION ALL SELECT x + 1 FROM c WHERE x < ?2)
-SELECT x,
-  CASE x % 7 WHEN 0 THEN NULL WHEN 1 THEN random() ELSE x * 7919 - 5000000 END,
-  CASE WHEN x % 11 = 0 THEN NULL ELSE x * 0.3721 + 1.0 / x END,
-  CASE WHEN x % 13 = 0 THEN NULL ELSE 'row ' || x || char(10) || 'it''s "text", ' || hex(randomblob(6 + x % 20)) END,
-  CASE WHEN x % 3 = 0 THEN randomblob(8 + x % 24) ELSE NULL END,
-  CASE WHEN x % 10 = 0 THEN 'note ' || x ELSE NULL END
-FROM c`;
 
 interface Run {
   jobId: string;

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
+import { connectInspector } from "./measure.mjs";
 import { newWorkerdPid, rssParts } from "./process-stats.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -70,7 +71,7 @@ try {
   await mf.ready;
   const pid = newWorkerdPid([]);
   await call("ping", "GET");
-  const inspector = await connectInspector();
+  const inspector = await connectInspector(INSPECTOR_PORT);
   const heap = async () => {
     const u = await inspector.send("Runtime.getHeapUsage");
     return { usedMiB: round(u.usedSize / MiB), totalMiB: round(u.totalSize / MiB), backingMiB: round((u.backingStorageSize ?? 0) / MiB) };
@@ -118,33 +119,4 @@ try {
 } finally {
   await mf.dispose();
   rmSync(work, { recursive: true, force: true });
-}
-
-/** The isolate's inspector (the user Worker's target), with a promise-returning `send`. */
-async function connectInspector() {
-  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
-  const target = targets.find((t) => /core:user/.test(t.title ?? "")) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    const settle = pending.get(message.id);
-    if (!settle) return;
-    pending.delete(message.id);
-    if (message.error) settle.reject(new Error(`${message.error.message}`));
-    else settle.resolve(message.result);
-  };
-  const send = (method, params = {}) =>
-    new Promise((resolve, reject) => {
-      pending.set(++id, { resolve, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    });
-  await send("Runtime.enable");
-  await send("HeapProfiler.enable");
-  return { send, close: () => ws.close() };
 }

@@ -60,6 +60,28 @@ export const DUMP_ERROR_CODES = {
   SHARD_FAILED: { retryable: false },
   /** Fleet backups: the run's manifest has no completed backup of that object (or the run has no manifest). */
   BACKUP_NOT_FOUND: { retryable: false },
+  /** Restore: the R2 object to restore does not exist. */
+  SOURCE_NOT_FOUND: { retryable: false },
+  /** Restore: the R2 object was replaced or deleted while it was being restored. */
+  SOURCE_CHANGED: { retryable: false },
+  /** Restore: the manifest next to the dump cannot be read, or does not describe the dump. */
+  INVALID_MANIFEST: { retryable: false },
+  /** Restore: a part of the dump does not have the SHA-256 its manifest records. */
+  CHECKSUM_MISMATCH: { retryable: false },
+  /** Restore: the object is not an SQL dump (binary data, another format). */
+  NOT_A_DUMP: { retryable: false },
+  /** Restore: the dump ends inside a statement, or is otherwise cut short. */
+  TRUNCATED_DUMP: { retryable: false },
+  /** Restore: the gzip stream is damaged. */
+  CORRUPT_GZIP: { retryable: false },
+  /** Restore: a statement of the dump failed. */
+  STATEMENT_FAILED: { retryable: false },
+  /** Restore: a statement that a Durable Object cannot run and the restore cannot translate. */
+  UNSUPPORTED_STATEMENT: { retryable: false },
+  /** Restore: a statement too large to apply, even with its literals bound as parameters. */
+  STATEMENT_TOO_LARGE: { retryable: false },
+  /** Restore: the database already holds tables the restore would create, and `replace` was not asked for. */
+  TARGET_NOT_EMPTY: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 /** Stable machine-readable code carried by every {@link DumpError}. */

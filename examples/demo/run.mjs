@@ -2,7 +2,8 @@
 // npm run demo: the whole job end to end, on this machine, in about a minute.
 // Builds the example Worker, runs it in Miniflare (workerd) with a local R2 bucket, seeds a
 // million-row database through the Worker, exports it with real alarms, downloads the dump,
-// restores it into an independent SQLite and checks every table. Exits non-zero on any failure.
+// restores it into an independent SQLite and checks every table, then restores the dump into a
+// second object (a fork of the tenant) and checks that too. Exits non-zero on any failure.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -10,72 +11,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { forkAndVerify } from "./fork.mjs";
 import { ENTRIES, buildWorker, startRuntime } from "./runtime.mjs";
+import { bold, dim, fmt, green, isTty as TTY, progress, red, step } from "./ui.mjs";
 
 const TENANT = "acme";
 /** The Worker's TENANT_TOKEN_KEY; each tenant's token is derived from it (examples/worker/src/auth.ts). */
 const TOKEN_KEY = randomBytes(24).toString("base64url");
 const tokenFor = (tenant) => createHmac("sha256", TOKEN_KEY).update(tenant).digest("hex");
-const TTY = Boolean(process.stdout.isTTY);
-const c = (code) => (s) => (TTY ? `\x1b[${code}m${s}\x1b[0m` : s);
-const bold = c("1"),
-  dim = c("2"),
-  green = c("32"),
-  red = c("31"),
-  cyan = c("36");
+const FORK = "acme-fork";
 
 const t0 = performance.now();
 const work = mkdtempSync(join(tmpdir(), "durable-dump-demo-"));
 let mf;
 
-/** One status line: rewritten in place on a terminal, printed every few seconds otherwise. */
-function progress() {
-  let lastPlain = 0;
-  let width = 0;
-  return {
-    update(text, force = false) {
-      if (TTY) {
-        const pad = Math.max(0, width - text.length);
-        width = text.length;
-        process.stdout.write("\r" + text + " ".repeat(pad));
-      } else if (force || performance.now() - lastPlain > 2000) {
-        lastPlain = performance.now();
-        console.log(text);
-      }
-    },
-    done(text) {
-      if (TTY) process.stdout.write("\r" + text + " ".repeat(Math.max(0, width - text.length)) + "\n");
-      else console.log(text);
-      width = 0;
-    },
-  };
-}
-
-const fmt = {
-  int: (n) => Math.round(n).toLocaleString("en-US"),
-  mb: (b) => (b / 1e6).toFixed(1) + " MB",
-  s: (ms) => (ms / 1000).toFixed(1) + " s",
-  eta: (s) => (Number.isFinite(s) ? `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, "0")}` : "--:--"),
-};
-
-async function api(method, path, body, headers = {}) {
-  const res = await mf.dispatchFetch(`http://demo.local/${TENANT}${path}`, {
+async function api(method, path, body, headers = {}, tenant = TENANT) {
+  const res = await mf.dispatchFetch(`http://demo.local/${tenant}${path}`, {
     method,
-    headers: { authorization: `Bearer ${tokenFor(TENANT)}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: { authorization: `Bearer ${tokenFor(tenant)}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return res;
 }
 
-async function apiJson(method, path, body, expected = [200]) {
-  const res = await api(method, path, body);
+async function apiJson(method, path, body, expected = [200], tenant = TENANT, headers = {}) {
+  const res = await api(method, path, body, headers, tenant);
   const text = await res.text();
-  if (!expected.includes(res.status)) throw new Error(`${method} /${TENANT}${path} answered ${res.status}: ${text.slice(0, 500)}`);
+  if (!expected.includes(res.status)) throw new Error(`${method} /${tenant}${path} answered ${res.status}: ${text.slice(0, 500)}`);
   return { res, data: JSON.parse(text) };
-}
-
-function step(title) {
-  console.log(`${cyan("▸")} ${bold(title)}`);
 }
 
 async function main() {
@@ -196,6 +159,17 @@ async function main() {
   console.log(`  ${dim(`the host's own cleanup shared the alarm: ${events.cleanup.runs} runs during the demo`)}`);
   restored.dispose();
 
+  const fork = await forkAndVerify({
+    apiJson,
+    key: status.outputs[0].key,
+    source: TENANT,
+    fork: FORK,
+    // The fork reads acme's dump: whoever asks holds acme's token too (examples/worker, "Auth model").
+    sourceHeaders: { "durable-dump-source": TENANT, "durable-dump-source-token": tokenFor(TENANT) },
+    skip: restored.skip,
+  });
+  failures += fork.failures;
+
   const totalMs = performance.now() - t0;
   console.log("");
   console.log(bold("Summary"));
@@ -204,9 +178,12 @@ async function main() {
   console.log(
     `  export time     ${fmt.s(exportMs)}  (${fmt.mb(out.bytes / (exportMs / 1000))}/s, ${fmt.int(status.progress.rowsWritten / (exportMs / 1000))} rows/s)`,
   );
+  console.log(
+    `  restore time    ${fmt.s(fork.ms)}  (into ${FORK}: ${fmt.mb(fork.status.progress.bytesTotal / (fork.ms / 1000))}/s, ${fmt.int(fork.status.progress.rowsWritten / (fork.ms / 1000))} rows/s)`,
+  );
   console.log(`  total time      ${fmt.s(totalMs)}  (seeding ${fmt.s(seedMs)})`);
   if (failures > 0) throw new Error(`${failures} check(s) failed`);
-  console.log(`  result          ${green("every table matches")}`);
+  console.log(`  result          ${green("every table matches, in the restored file and in the fork")}`);
 }
 
 /** How the dump is restored: the sqlite3 CLI when present, else sql.js (which has no FTS5). */

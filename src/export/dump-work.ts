@@ -67,6 +67,7 @@ export class DumpWork {
       { parts: upload.partCount, bytes: upload.uploadedBytes },
       tail,
       gzip,
+      upload.segment,
     );
     return new DumpWork(storage, record, partList(storage, record.id, upload.object, upload.partPages), writer);
   }
@@ -133,7 +134,10 @@ export class DumpWork {
       record.upload.partCount = uploaded.parts;
       record.upload.uploadedBytes = uploaded.bytes;
       record.upload.tailLength = writer.tailLength;
-      if (writer.gzip) record.upload.gzip = writer.gzip.state;
+      if (writer.gzip) {
+        record.upload.gzip = writer.gzip.state;
+        record.upload.segment = writer.segment;
+      }
       Object.assign(entries, this.#parts.dirtyEntries());
       for (const chunk of writer.dirtyChunks()) entries[keys.tail(record.id, chunk.index)] = chunk.bytes;
       const pending = writer.gzip?.dirtyPending();

@@ -1,6 +1,7 @@
 /** The manifest every completed export writes next to its output. */
 import { KV_CODEC } from "../kv/codec.js";
 import { KV_EXCLUDED_PREFIXES, KV_FILE_VERSION } from "../kv/kv-file.js";
+import { GZIP_SEGMENT_BYTES } from "../output/gzip-stage.js";
 import type { DumpManifest } from "../output/manifest.js";
 import { JOB_METADATA_KEY, assertOwnKey, manifestKey } from "../output/r2-objects.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
@@ -13,18 +14,24 @@ export async function buildManifest(sql: SqlStorage, work: DumpWork): Promise<Du
   const iso = (t: number) => new Date(t).toISOString();
   const [names, rows, objects] = [await work.plan.all(), await work.rows.all(), await work.objects.all()];
   const manifestObjects: DumpManifest["objects"] = [];
+  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel, kv, dialect } = record.options;
+  const kvObject = objects.find((o) => o.kv);
   for (const [index, o] of objects.entries()) {
-    const parts = await work.partsOf(index, o).all();
+    const parts = (await work.partsOf(index, o).all()).map(({ partNumber, size, sha256, segment }) => ({
+      partNumber,
+      size,
+      sha256,
+      ...(segment ? { gzipSegment: segment } : {}),
+    }));
     manifestObjects.push({
       key: o.key,
       table: o.table,
       ...(o.kv ? { kv: true as const } : {}),
       bytes: o.bytes,
-      parts: parts.map(({ partNumber, size, sha256 }) => ({ partNumber, size, sha256 })),
+      ...(gzip ? { gzipSegmentBytes: GZIP_SEGMENT_BYTES } : {}),
+      parts,
     });
   }
-  const { schema: withSchema, data, tables, exclude, gzip, gzipLevel, kv, dialect } = record.options;
-  const kvObject = objects.find((o) => o.kv);
   return {
     manifestVersion: 1,
     jobId: record.id,

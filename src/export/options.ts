@@ -2,7 +2,7 @@
 import { DumpError } from "../errors.js";
 import type { DumpFormatter, SqlDialect } from "../formats/formatter.js";
 import { DEFAULT_GZIP_LEVEL, type GzipLevel } from "../output/deflater.js";
-import { type ResolvedJobOptions, integerIn, invalidOption, resolveJobOptions } from "../jobs/engine-options.js";
+import { type ResolvedJobOptions, integerIn, invalidOption, resolveJobOptions, tableNames } from "../jobs/engine-options.js";
 import type { DumpEngineOptions, DumpStatus, StartOptions } from "./types.js";
 
 const MiB = 1024 * 1024;
@@ -12,8 +12,6 @@ export const LIMITS = {
   /** 5 MiB, R2's least, keeps the two part buffers at 10 MiB of the isolate's 128 MB; 10,000 parts still make 48 GiB. */
   partSize: { default: 5 * MiB, min: 5 * MiB, max: 64 * MiB },
   keyPrefix: { default: "durable-dump/", maxLength: 512 },
-  /** Names in `tables` or `exclude`: the record keeps them, so they are bounded. */
-  tableNames: { max: 1_000 },
 } as const;
 
 /** Export engine options with defaults applied. */
@@ -100,15 +98,6 @@ export function resolveEngineOptions(options: DumpEngineOptions, builtins: Recor
 const START_KEYS = new Set(["format", "tables", "exclude", "schema", "data", "gzip", "kv", "folder", "dialect", "callbackUrl"]);
 const DIALECTS: readonly SqlDialect[] = ["sqlite3", "d1"];
 
-function tableList(name: string, value: unknown): string[] {
-  if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
-    throw invalidOption(`${name} must be an array of table names.`);
-  }
-  if (value.length > LIMITS.tableNames.max) throw invalidOption(`${name} may name at most ${LIMITS.tableNames.max} tables; use the other list instead.`);
-  if (new Set(value).size !== value.length) throw invalidOption(`${name} names a table twice.`);
-  return value as string[];
-}
-
 /** Validates {@link StartOptions} and applies defaults; tables are checked against the database later. */
 export function resolveStartOptions(options: StartOptions | undefined, formatters: Record<string, DumpFormatter>, keyPrefix: string): ResolvedStartOptions {
   const input = (options ?? {}) as Record<string, unknown>;
@@ -132,8 +121,8 @@ export function resolveStartOptions(options: StartOptions | undefined, formatter
   if (input.dialect !== undefined && format !== "sql") throw invalidOption(`dialect applies to the sql format only, not ${JSON.stringify(format)}.`);
   return {
     format,
-    tables: input.tables === undefined ? null : tableList("tables", input.tables),
-    exclude: input.exclude === undefined ? [] : tableList("exclude", input.exclude),
+    tables: input.tables === undefined ? null : tableNames("tables", input.tables),
+    exclude: input.exclude === undefined ? [] : tableNames("exclude", input.exclude),
     schema,
     data,
     ...gzipOption(input.gzip),

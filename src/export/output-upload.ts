@@ -40,6 +40,7 @@ export async function openOutput(
     tailLength: 0,
     gzip: gzip ? GzipStage.initialState() : null,
     kv,
+    segment: null,
   };
   return { upload, state };
 }

@@ -90,6 +90,26 @@ export function integerIn(name: string, value: unknown, bounds: { default: numbe
   return value;
 }
 
+/** Names in a job's `tables` or `exclude`: the record keeps them, so they are bounded. */
+const MAX_TABLE_NAMES = 1_000;
+
+/** `value` if it is a list of distinct table names (at most 1,000); `INVALID_OPTIONS` otherwise. */
+export function tableNames(name: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((t) => typeof t !== "string" || t.length === 0)) {
+    throw invalidOption(`${name} must be an array of table names.`);
+  }
+  if (value.length > MAX_TABLE_NAMES) throw invalidOption(`${name} may name at most ${MAX_TABLE_NAMES} tables; use the other list instead.`);
+  if (new Set(value).size !== value.length) throw invalidOption(`${name} names a table twice.`);
+  return value as string[];
+}
+
+/** `value` if it is a boolean, `fallback` if undefined; `INVALID_OPTIONS` otherwise. */
+export function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw invalidOption(`${name} must be true or false.`);
+  return value;
+}
+
 function optionalFunction<F>(name: string, value: unknown, what: string): F | null {
   if (value === undefined) return null;
   if (typeof value !== "function") throw invalidOption(`${name} must be ${what}.`);

@@ -7,10 +7,11 @@ import type { CompletionNotifier } from "./notifier.js";
 /** What a kind of job supplies to the `JobQueue`. */
 export interface JobKind<R extends JobRecordBase, S> {
   /**
-   * Works on `record` (running) until `deadline`, saving progress with `commit`; returns the job's
-   * state after the tick ("aborted" when `commit` found the job aborted).
+   * Works on `record` (running) until `deadline`, saving progress with `commit` (or, for work on the
+   * object's own database, `commitSync`); returns the job's state after the tick ("aborted" when a
+   * commit found the job aborted).
    */
-  advance(record: R, deadline: number, commit: Commit<R>): Promise<JobState>;
+  advance(record: R, deadline: number, commit: Commit<R>, commitSync: CommitSync<R>): Promise<JobState>;
   /** Frees what an ended job holds (an open upload, scratch keys). Idempotent. */
   release(record: R): Promise<void>;
   /** Undoes what a tick did outside storage after an abort was saved meanwhile. */
@@ -31,6 +32,16 @@ export interface JobKind<R extends JobRecordBase, S> {
  * result is false. `progress` (default true) resets the failure count.
  */
 export type Commit<R> = (record: R, entries?: Record<string, unknown>, progress?: boolean) => Promise<boolean>;
+
+/**
+ * Runs `apply` and saves a checkpoint of `record` in ONE synchronous transaction of the object's
+ * storage, so that what `apply` writes to the database and the checkpoint commit together or not
+ * at all. The stored record is read first, inside the transaction: if the job was aborted
+ * meanwhile, nothing is applied or saved and the result is false. `apply` may change `record`
+ * (it is saved after). `progress` (default true) resets the failure count. Needs a storage with
+ * `transactionSync` and `kv` (`ctx.storage`); nothing outside storage is undone on an abort.
+ */
+export type CommitSync<R> = (record: R, apply: () => void, progress?: boolean) => boolean;
 
 /** How the queue runs. */
 export interface QueueOptions<S> {

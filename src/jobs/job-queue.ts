@@ -7,7 +7,7 @@ import { DumpError, classifyFailure } from "../errors.js";
 import { isJobId, newJobId } from "../persisted/job-id.js";
 import { type JobRecordBase, type JobState, indexEntryOf, isActive } from "../persisted/job-record.js";
 import type { IndexedJob, JobStore } from "../persisted/job-store.js";
-import type { Commit, JobKind, QueueOptions } from "./job-kind.js";
+import type { Commit, CommitSync, JobKind, QueueOptions } from "./job-kind.js";
 import type { ListOptions, TickResult } from "./job-types.js";
 import { OVERLOADED_FACTOR, TICK_RETRY, backoffMs } from "./retry.js";
 
@@ -175,7 +175,7 @@ export class JobQueue<R extends JobRecordBase, S> {
         record.state = "running";
         record.startedAt = this.#options.now();
       }
-      state = await this.#kind.advance(record, now + this.#options.tickBudgetMs, this.#commit);
+      state = await this.#kind.advance(record, now + this.#options.tickBudgetMs, this.#commit, this.#commitSync);
       if (state === "completed") {
         this.#kind.forget(record.id);
         await this.#release(record);
@@ -201,6 +201,26 @@ export class JobQueue<R extends JobRecordBase, S> {
       await this.#kind.dropLateWork(record, typeof stored === "object" ? stored : null);
       return false;
     }
+    this.#stamp(record, progress);
+    await this.#store.save(record, entries);
+    return true;
+  };
+
+  readonly #commitSync: CommitSync<R> = (record, apply, progress = true) => {
+    const saved = this.#store.transaction((records) => {
+      const stored = records.load(record.id);
+      if (typeof stored !== "object" || !stored || !isActive(stored.state)) return false;
+      apply();
+      this.#stamp(record, progress);
+      records.save(record);
+      return true;
+    });
+    if (!saved) this.#kind.forget(record.id);
+    return saved;
+  };
+
+  /** Brings a record about to be checkpointed up to date: its count, time, failure state and what completion owes. */
+  #stamp(record: R, progress: boolean): void {
     record.seq++;
     record.updatedAt = this.#options.now();
     if (progress) {
@@ -214,9 +234,7 @@ export class JobQueue<R extends JobRecordBase, S> {
       record.notify = this.#options.notifier.plan(record, record.finishedAt);
       record.cleanup = true;
     }
-    await this.#store.save(record, entries);
-    return true;
-  };
+  }
 
   /**
    * Records a failed tick of `worked` (the record as the tick left it): schedules a retry with

@@ -11,6 +11,9 @@ export const GZIP_SEGMENT_BYTES = 256 * 1024;
 /** gzip header: deflate, no flags, mtime 0 (reproducible), no extra flags, OS unknown. */
 const HEADER = new Uint8Array([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 
+/** Bytes of the header that precedes the first segment. */
+export const GZIP_HEADER_BYTES = HEADER.length;
+
 /** A final, empty deflate block with fixed codes: BFINAL=1, BTYPE=01, end-of-block. */
 const FINAL_BLOCK = new Uint8Array([0x03, 0x00]);
 

@@ -65,7 +65,18 @@ export interface DumpManifest {
     /** Set on the key-value object. */
     kv?: true;
     bytes: number;
-    parts: { partNumber: number; size: number; sha256: string }[];
+    /**
+     * gzip objects: uncompressed bytes per segment. Each segment was compressed on its own and
+     * ended with a full flush, so decoding can restart where one starts (`parts[].gzipSegment`).
+     */
+    gzipSegmentBytes?: number;
+    parts: {
+      partNumber: number;
+      size: number;
+      sha256: string;
+      /** gzip objects: the first segment that starts in this part, its index and the offset of its first byte in the object. */
+      gzipSegment?: { index: number; offset: number };
+    }[];
   }[];
   /** The key-value object, present when the job exported key-value entries. */
   kv?: DumpManifestKv;

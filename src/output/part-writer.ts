@@ -1,7 +1,7 @@
 import { DumpError } from "../errors.js";
-import type { PartRecord } from "../persisted/dump-record.js";
+import type { PartRecord, SegmentStart } from "../persisted/dump-record.js";
 import { freeArrayBuffer, sha256Hex } from "../util/bytes.js";
-import type { GzipStage } from "./gzip-stage.js";
+import { GZIP_HEADER_BYTES, GZIP_SEGMENT_BYTES, type GzipStage } from "./gzip-stage.js";
 
 /** R2 accepts at most this many parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
@@ -36,6 +36,8 @@ export class PartWriter {
   #spare: Uint8Array<ArrayBuffer> | null = null;
   /** Upload of the last full part while it has not resolved; the part is recorded when it does. */
   #inflight: { done: Promise<void>; size: number } | null = null;
+  /** gzip: the first segment that starts in the part being filled (restores restart decoding there). */
+  #segment: SegmentStart | null;
   #failed: { error: unknown } | null = null;
   #partCount: number;
   #uploadedBytes: number;
@@ -48,11 +50,20 @@ export class PartWriter {
 
   /**
    * Continues an upload that got as far as `uploaded` and whose unuploaded bytes are `tail`. With
-   * `gzip`, written bytes are compressed by it first.
+   * `gzip`, written bytes are compressed by it first; `segment` is the first gzip segment that
+   * starts in the tail.
    */
-  constructor(upload: R2MultipartUpload, partSize: number, uploaded: UploadProgress, tail: Uint8Array, gzip: GzipStage | null = null) {
+  constructor(
+    upload: R2MultipartUpload,
+    partSize: number,
+    uploaded: UploadProgress,
+    tail: Uint8Array,
+    gzip: GzipStage | null = null,
+    segment: SegmentStart | null = null,
+  ) {
     this.#upload = upload;
     this.#gzip = gzip;
+    this.#segment = segment;
     this.#partSize = partSize;
     this.#buffer = new Uint8Array(partSize);
     this.#buffer.set(tail);
@@ -75,6 +86,11 @@ export class PartWriter {
     return parts;
   }
 
+  /** gzip: the first segment that starts in the part being filled, to checkpoint with the tail. */
+  get segment(): SegmentStart | null {
+    return this.#segment;
+  }
+
   /** The compression stage, when the object is gzip-compressed. */
   get gzip(): GzipStage | null {
     return this.#gzip;
@@ -92,8 +108,14 @@ export class PartWriter {
 
   /** Appends bytes (through the compression stage, if any), uploading each part as soon as it is full. */
   async write(bytes: Uint8Array): Promise<void> {
-    if (this.#gzip) await this.#gzip.write(bytes, (compressed) => this.#append(compressed));
-    else await this.#append(bytes);
+    const gzip = this.#gzip;
+    if (!gzip) return this.#append(bytes);
+    await gzip.write(bytes, (compressed) => {
+      // Each call is one full segment (the first one after the header): note where it starts.
+      const index = gzip.state.inputBytes / GZIP_SEGMENT_BYTES - 1;
+      this.#segment ??= { index, offset: this.bytes + (index === 0 ? GZIP_HEADER_BYTES : 0) };
+      return this.#append(compressed);
+    });
   }
 
   /**
@@ -200,7 +222,7 @@ export class PartWriter {
     await this.settle();
     const full = this.#buffer;
     const size = this.#length;
-    const done = this.#sendPart(full, size).then(() => {
+    const done = this.#sendPart(full, size, this.#takeSegment()).then(() => {
       this.#spare = full;
     });
     done.catch(() => {}); // Reported by settle().
@@ -211,15 +233,22 @@ export class PartWriter {
   }
 
   async #uploadBuffer(): Promise<void> {
-    await this.#sendPart(this.#buffer, this.#length);
+    await this.#sendPart(this.#buffer, this.#length, this.#takeSegment());
     this.#length = 0;
+  }
+
+  /** The segment noted for the part being filled, which is now sent; the next part starts with none. */
+  #takeSegment(): SegmentStart | null {
+    const segment = this.#segment;
+    this.#segment = null;
+    return segment;
   }
 
   /**
    * Uploads the first `size` bytes of `buffer` as the next part and records it once R2 answered.
    * Throws at once (not through the promise) when R2's part limit would be passed.
    */
-  #sendPart(buffer: Uint8Array, size: number): Promise<void> {
+  #sendPart(buffer: Uint8Array, size: number, segment: SegmentStart | null): Promise<void> {
     const partNumber = this.#partCount + 1;
     if (partNumber > MAX_PARTS) {
       throw new DumpError(
@@ -229,7 +258,7 @@ export class PartWriter {
     }
     const body = buffer.subarray(0, size);
     return Promise.all([this.#upload.uploadPart(partNumber, body), sha256Hex(body)]).then(([uploaded, sha256]) => {
-      this.#newParts.push({ partNumber, etag: uploaded.etag, size, sha256 });
+      this.#newParts.push({ partNumber, etag: uploaded.etag, size, sha256, segment });
       this.#partCount = partNumber;
       this.#uploadedBytes += size;
     });

@@ -93,6 +93,7 @@ function migrateDumpRecordV1(value: unknown, key: string): { record: DumpRecord;
       tailLength: upload.tailLength,
       gzip: upload.gzip,
       kv: false,
+      segment: null,
     },
     stats: { rowsWritten: stats.rowsWritten, tablesDone: stats.tablesDone },
   };

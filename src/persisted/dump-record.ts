@@ -32,8 +32,23 @@ export const tableInfoShape: Shape<TableInfo> = object({
   content: literal("own", "external", "none"),
 });
 
+/**
+ * A gzip segment that starts in a part: its index (its text starts at index × 256 KiB) and the
+ * offset of its first compressed byte in the object. Decoding can restart there.
+ */
+export const segmentStartShape = object({ index: count, offset: count });
+export type SegmentStart = Infer<typeof segmentStartShape>;
+
 /** An uploaded part. */
-export const partShape = object({ partNumber: count, etag: string, size: count, /** Hex SHA-256 of the part's bytes. */ sha256: string });
+export const partShape = object({
+  partNumber: count,
+  etag: string,
+  size: count,
+  /** Hex SHA-256 of the part's bytes. */
+  sha256: string,
+  /** gzip: the first segment that starts in this part (none recorded by releases before 0.2). */
+  segment: optional(nullable(segmentStartShape), null),
+});
 export type PartRecord = Infer<typeof partShape>;
 
 /** What a checkpoint keeps of a gzip stream besides its pending bytes. */
@@ -124,6 +139,8 @@ const uploadShape = object({
   gzip: optional(nullable(gzipStateShape), null),
   /** Whether it is the key-value object. */
   kv: optional(boolean, false),
+  /** gzip: the first segment that starts in the part being filled. */
+  segment: optional(nullable(segmentStartShape), null),
 });
 export type UploadState = Infer<typeof uploadShape>;
 

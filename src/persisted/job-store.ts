@@ -8,7 +8,7 @@ import { type IndexEntry, type JobRecordBase, indexEntryOf, indexEntryShape } fr
 import { type JobNamespace, keys } from "./keys.js";
 import { internalError } from "../errors.js";
 import { ShapeError, readable } from "./shape.js";
-import { MAX_KEYS_PER_CALL, type StorageLike, deleteKeys } from "./storage.js";
+import { MAX_KEYS_PER_CALL, type StorageLike, type TransactionalStorage, deleteKeys } from "./storage.js";
 
 /** The layout this release writes: version 2 has the index (release 0.1.0 had none). */
 const LAYOUT_VERSION = 2;
@@ -25,6 +25,15 @@ export interface Loaded<R> {
 /** An index entry with its job's id. */
 export interface IndexedJob extends IndexEntry {
   id: string;
+}
+
+/** A job's record as read inside a transaction: the record, none, or one that cannot be read. */
+export type SyncLoaded<R> = R | null | "unreadable";
+
+/** The records of a kind inside one synchronous transaction ({@link JobStore.transaction}). */
+export interface SyncRecords<R> {
+  load(id: string): SyncLoaded<R>;
+  save(record: R): void;
 }
 
 /** The jobs of one kind in an object's storage. */
@@ -77,6 +86,43 @@ export class JobStore<R extends JobRecordBase> {
     if (Object.keys(entries).length > MAX_KEYS_PER_CALL) throw internalError(`one save of ${Object.keys(entries).length} keys`);
     await this.#storage.put(entries);
     this.#layout = "marked";
+  }
+
+  /**
+   * Runs `closure` in one synchronous transaction of the storage (`transactionSync`), reading and
+   * saving records through the synchronous `kv` API: whatever else the closure writes (SQL)
+   * commits together with the records it saves, or nothing does.
+   */
+  transaction<T>(closure: (records: SyncRecords<R>) => T): T {
+    const storage = this.#storage as Partial<TransactionalStorage>;
+    if (typeof storage.transactionSync !== "function" || !storage.kv) throw internalError("a synchronous commit needs ctx.storage (transactionSync, kv)");
+    const kv = storage.kv;
+    let saved = false;
+    const result = storage.transactionSync(() =>
+      closure({
+        load: (id) => {
+          const key = keys.record(this.#ns, id);
+          const value = kv.get(key);
+          if (value === undefined) return null;
+          try {
+            const { record, pages } = this.#parse(value, key);
+            if (Object.keys(pages).length > 0) throw internalError(`${key} needs migrating; read it with load() first`);
+            return record;
+          } catch (error) {
+            if (error instanceof ShapeError) return "unreadable";
+            throw error;
+          }
+        },
+        save: (record) => {
+          kv.put(keys.record(this.#ns, record.id), record);
+          kv.put(keys.indexEntry(this.#ns, record.id), indexEntryOf(record));
+          if (this.#layout === "unmarked") kv.put(keys.layout(this.#ns), LAYOUT_VERSION);
+          saved = true;
+        },
+      }),
+    );
+    if (saved) this.#layout = "marked";
+    return result;
   }
 
   /** Marks job `id` failed in the index, for a record that cannot be read; the record itself is left as it is. */

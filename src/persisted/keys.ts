@@ -2,7 +2,7 @@
  * Every key the library writes in the object's key-value storage, in one place (docs/storage.md
  * describes them). Each starts with {@link STORAGE_PREFIX}. What lives as long as a job's record
  * sits under `durable-dump:<kind>:`; scratch state that a job frees when it ends sits under names
- * of its own (`tail:`, `gzip:`, `parts:`, `plan:`, `rows:`).
+ * of its own (`tail:`, `gzip:`, `parts:`, `plan:`, `rows:`, `restore-parts:`).
  */
 
 /** Every storage key of the library starts with this. */
@@ -24,6 +24,8 @@ export const keys = {
   /** A page of a list kept while the job runs. */
   scratchPage: (list: "plan" | "rows" | "parts", id: string, page: number, object?: number) =>
     object === undefined ? `${STORAGE_PREFIX}${list}:${id}:${page}` : `${STORAGE_PREFIX}${list}:${id}:${object}:${page}`,
+  /** A page of the parts (size, SHA-256, gzip segment) of the dump a restore reads, kept while it runs. */
+  restoreParts: (id: string, source: number, page: number) => `${STORAGE_PREFIX}restore-parts:${id}:${source}:${page}`,
   /** Bytes 1 MiB × `index` … of the part being filled, not yet uploaded. */
   tail: (id: string, index: number) => `${STORAGE_PREFIX}tail:${id}:${index}`,
   /** Uncompressed bytes of the gzip segment being filled. */

@@ -21,6 +21,20 @@ export interface DumpStorage {
   kv?: KvLister;
 }
 
+/**
+ * A storage that also commits SQL writes and key-value writes together: `ctx.storage` as it is.
+ * A restore applies a batch of statements and saves its checkpoint in one `transactionSync`,
+ * reading and writing the record there through the synchronous `kv` API.
+ */
+export interface TransactionalStorage extends DumpStorage {
+  /** Runs `closure` in one transaction: its SQL and `kv` writes commit together, or not at all when it throws. */
+  transactionSync<T>(closure: () => T): T;
+  /** The synchronous key-value API over the same keys as `get`/`put`. */
+  readonly kv: Pick<SyncKvStorage, "get" | "put"> & KvLister;
+  /** Resolves once every write so far is committed; no other event of the object runs meanwhile. */
+  sync(): Promise<void>;
+}
+
 /** What the persisted layer itself reads and writes through. */
 export type StorageLike = Pick<DumpStorage, "get" | "list" | "put" | "delete">;
 

@@ -14,11 +14,36 @@ export function toHex(bytes: Uint8Array, letters: "lower" | "upper" = "lower"): 
   return out;
 }
 
+/** Value of each ASCII hex digit (either case), -1 for any other byte. */
+const HEX_VALUES = (() => {
+  const values = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 16; i++) {
+    values[HEX_DIGITS.lower.charCodeAt(i)] = i;
+    values[HEX_DIGITS.upper.charCodeAt(i)] = i;
+  }
+  return values;
+})();
+
 /** The bytes of a hex string of either case; null when it is not an even run of hex digits. */
 export function fromHex(hex: string): Uint8Array | null {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return hexToBytes(hex.length, (i) => hex.charCodeAt(i) & 0xffff);
+}
+
+/** The bytes that hex digits, given as ASCII bytes (an `X'…'` literal of SQL text, say), stand for; null when they are not an even run of hex digits. */
+export function fromHexBytes(digits: Uint8Array): Uint8Array | null {
+  return hexToBytes(digits.length, (i) => digits[i]!);
+}
+
+function hexToBytes(length: number, code: (i: number) => number): Uint8Array | null {
+  if (length % 2 !== 0) return null;
+  const out = new Uint8Array(length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const high = code(2 * i);
+    const low = code(2 * i + 1);
+    const value = high < 256 && low < 256 ? (HEX_VALUES[high]! << 4) | HEX_VALUES[low]! : -1;
+    if (value < 0) return null;
+    out[i] = value;
+  }
   return out;
 }
 

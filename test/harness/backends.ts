@@ -28,7 +28,7 @@ export function realBits(v: unknown): string {
 }
 
 /** The Durable Object itself, through the host's `/query` route (raw doubles keep their sign). */
-export function doBackend(obj: HostObject): SqlBackend {
+export function doBackend(obj: Pick<HostObject, "query">): SqlBackend {
   return {
     name: "durable-object",
     async all(sql) {

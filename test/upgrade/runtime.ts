@@ -176,7 +176,8 @@ export async function outputDigests(jobs: JobView[], read: (key: string) => Prom
 /**
  * The manifest as the old release wrote it: without its times, which follow the clock rather than
  * the data, and without the fields added since, checked here instead (`options.dialect`:
- * `"sqlite3"` for an SQL job, null for the other formats, absent where the old release wrote it).
+ * `"sqlite3"` for an SQL job, null for the other formats, absent where the old release wrote it)
+ * or of later releases' own (gzip segment starts, for restores).
  */
 function asReleased(manifest: Record<string, unknown>) {
   const { createdAt: _c, startedAt: _s, finishedAt: _f, ...rest } = manifest;
@@ -184,5 +185,9 @@ function asReleased(manifest: Record<string, unknown>) {
   // Absent from manifests the old release wrote itself (jobs it completed).
   if (dialect !== undefined && dialect !== (rest.format === "sql" ? "sqlite3" : null))
     throw new Error(`manifest of job ${String(rest.jobId)}: dialect ${String(dialect)}`);
-  return { ...rest, options };
+  const objects = (rest.objects as Record<string, unknown>[]).map(({ gzipSegmentBytes: _g, parts, ...object }) => ({
+    ...object,
+    parts: (parts as Record<string, unknown>[]).map(({ gzipSegment: _segment, ...part }) => part),
+  }));
+  return { ...rest, options, objects };
 }

@@ -34,3 +34,27 @@ export async function authorizeTenant(env: AuthEnv, tenant: string, request: Req
   if (!env.TENANT_TOKEN_KEY) return false;
   return bearerAuth(await tenantToken(env.TENANT_TOKEN_KEY, tenant))(request);
 }
+
+/** R2 prefix of the dumps of the tenant whose object has id `id` (see Tenant's DumpEngine). */
+export function dumpPrefix(id: DurableObjectId): string {
+  return `tenants/${id.toString()}/`;
+}
+
+/**
+ * Whether a restore into the object `self` may read R2 key `key`: one of its own dumps, or a dump
+ * of the tenant the request names in `Durable-Dump-Source`, when it also carries that tenant's
+ * token in `Durable-Dump-Source-Token`. Nobody restores a tenant's data without its token.
+ */
+export async function mayRestoreFrom(
+  env: AuthEnv & { TENANTS: { idFromName(name: string): DurableObjectId } },
+  self: DurableObjectId,
+  key: string,
+  request: Request,
+): Promise<boolean> {
+  if (key.startsWith(dumpPrefix(self))) return true;
+  const source = request.headers.get("durable-dump-source");
+  const token = request.headers.get("durable-dump-source-token");
+  if (!source || !token || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(source)) return false;
+  const asSource = new Request(request.url, { headers: { authorization: `Bearer ${token}` } });
+  return (await authorizeTenant(env, source, asSource)) && key.startsWith(dumpPrefix(env.TENANTS.idFromName(source)));
+}

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { DumpEngine, createDumpHandler } from "durable-dump";
-import { type AuthEnv, authorizeTenant } from "./auth.js";
+import { DumpEngine, RestoreEngine, createDumpHandler } from "durable-dump";
+import { type AuthEnv, authorizeTenant, dumpPrefix, mayRestoreFrom } from "./auth.js";
 import { CLEANUP_WAKE, EventsCleanup } from "./housekeeping.js";
 
 export interface Env extends AuthEnv {
@@ -10,14 +10,15 @@ export interface Env extends AuthEnv {
   CLEANUP_INTERVAL_MS?: string;
   /** Age in ms past which events are purged. Default 30 days. */
   EVENT_RETENTION_MS?: string;
-  /** Wall time of one export tick in ms. Default: the engine's (5,000). */
+  /** Wall time of one export or restore tick in ms. Default: the engines' (5,000). */
   DUMP_TICK_BUDGET_MS?: string;
 }
 
 /**
  * One tenant's Durable Object. Its database holds the tenant's data (here an `events` table the
  * app writes and a periodic cleanup trims); `dumps` exports that database to R2 under a prefix
- * of its own, so no tenant can reach another's dumps.
+ * of its own, and `restores` imports a dump into it (its own, or another tenant's for a caller
+ * who holds both tokens: to fork a tenant into a new object, or to move it).
  *
  * Nothing is stored and no alarm is armed until the tenant writes: the `events` table is created
  * by the first event, the cleanup is scheduled when events are written and stops when none are
@@ -25,23 +26,23 @@ export interface Env extends AuthEnv {
  *
  * Routes (all under `/<tenant>`, the tenant's bearer token required, see auth.ts):
  * - `POST /events` `{ kind, payload? }` records an event; `GET /events` counts them and shows the cleanup's stats.
- * - `/dumps...`: the routes of durable-dump's `createDumpHandler`.
+ * - `/dumps...` and `/restores...`: the routes of durable-dump's `createDumpHandler`. A restore
+ *   reads this tenant's own dumps, or another tenant's when the request also carries that
+ *   tenant's name and token (`Durable-Dump-Source`, `Durable-Dump-Source-Token`): a fork.
  */
 export class Tenant extends DurableObject<Env> {
   readonly dumps: DumpEngine;
+  readonly restores: RestoreEngine;
   readonly #cleanup: EventsCleanup;
   #http: ((request: Request) => Promise<Response>) | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Constructing the engine reads and writes nothing.
-    this.dumps = new DumpEngine({
-      sql: ctx.storage.sql,
-      bucket: env.DUMPS,
-      storage: ctx.storage,
-      keyPrefix: `tenants/${ctx.id.toString()}/`,
-      ...(env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {}),
-    });
+    // Constructing the engines reads and writes nothing.
+    const tickBudget = env.DUMP_TICK_BUDGET_MS ? { tickBudgetMs: Number(env.DUMP_TICK_BUDGET_MS) } : {};
+    this.dumps = new DumpEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, keyPrefix: dumpPrefix(ctx.id), ...tickBudget });
+    // One scheduler for both engines: the alarm's scheduler.run() ticks exports and restores alike.
+    this.restores = new RestoreEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, scheduler: this.dumps.scheduler, ...tickBudget });
     this.#cleanup = new EventsCleanup(ctx.storage, Number(env.CLEANUP_INTERVAL_MS ?? 600_000), Number(env.EVENT_RETENTION_MS ?? 30 * 86_400_000));
   }
 
@@ -61,9 +62,17 @@ export class Tenant extends DurableObject<Env> {
     }
     const url = new URL(request.url);
     const [, tenant = "", route = ""] = url.pathname.split("/");
-    if (route === "dumps") {
+    if (route === "dumps" || route === "restores") {
       // fetch() authenticated the request already.
-      this.#http ??= createDumpHandler({ engine: this.dumps, bucket: this.env.DUMPS, authorize: () => true, basePath: `/${tenant}` });
+      this.#http ??= createDumpHandler({
+        engine: this.dumps,
+        restores: this.restores,
+        bucket: this.env.DUMPS,
+        authorize: () => true,
+        // Its own dumps, or another tenant's for someone who also holds that tenant's token.
+        authorizeRestore: (key, request) => mayRestoreFrom(this.env, this.ctx.id, key, request),
+        basePath: `/${tenant}`,
+      });
       return this.#http(request);
     }
     if (route === "events" && url.pathname === `/${tenant}/events`) return this.#events(request);
@@ -87,10 +96,11 @@ export class Tenant extends DurableObject<Env> {
   }
 
   /**
-   * One alarm, two users: `run()` runs every due wake-up of the engine's scheduler, earliest
-   * first: the engine's own (named `durable-dump`, registered by the engine: one tick, bounded by
-   * its tick budget) and the host's cleanup (bounded to one slice), which schedules its next run
-   * itself while events are left. Then it re-arms the alarm for the earliest wake-up left, so neither starves.
+   * One alarm, three users: `run()` runs every due wake-up of the engines' scheduler, earliest
+   * first: the export engine's (named `durable-dump`) and the restore engine's
+   * (`durable-dump-restore`), each one tick bounded by its tick budget and registered by its
+   * engine, and the host's cleanup (bounded to one slice), which schedules its next run itself
+   * while events are left. Then it re-arms the alarm for the earliest wake-up left, so none starves.
    */
   override async alarm(): Promise<void> {
     await this.dumps.scheduler.run({

@@ -7,7 +7,7 @@
  *   step of this engine instance (nothing more can reach storage or R2). The host then drops the
  *   engine, as an eviction would.
  */
-import type { DumpStorage } from "../../../src/index.js";
+import type { DumpStorage, TransactionalStorage } from "../../../src/index.js";
 
 /** Kinds of steps the wrappers count. Reads are counted only when `reads` is set. */
 export type StepKind =
@@ -24,7 +24,12 @@ export type StepKind =
   | "r2.abort"
   | "r2.delete"
   | "r2.get"
-  | "r2.put";
+  | "r2.put"
+  | "storage.transactionSync"
+  | "storage.kv.get"
+  | "storage.kv.put"
+  | "storage.sync"
+  | "sql.exec";
 
 export interface FaultPlan {
   /** 1-based step to break; null for none. */
@@ -48,11 +53,13 @@ export class InjectedFault extends Error {
   override readonly name = "InjectedFault";
 }
 
-const READS = new Set<StepKind>(["storage.get", "storage.list", "storage.getAlarm"]);
+const READS = new Set<StepKind>(["storage.get", "storage.list", "storage.getAlarm", "storage.kv.get"]);
 
 /** Counts steps and decides which one breaks. One per engine instance. */
 export class FaultController {
   readonly log: StepKind[] = [];
+  /** Steps whose own operation threw (a transaction whose closure failed, say): they cannot "die" after succeeding. */
+  readonly threw: number[] = [];
   /** Storage and R2 writes by kind (always counted, whatever the plan). */
   readonly writes: Record<string, number> = {};
   /** Every storage key read: asked for by `get`, or returned by `list` (always recorded, whatever the plan). */
@@ -65,9 +72,43 @@ export class FaultController {
   constructor(readonly plan: FaultPlan = { failAt: null, mode: "throw" }) {}
 
   async step<T>(kind: StepKind, run: () => Promise<T>): Promise<T> {
+    const n = this.#before(kind);
+    if (n === 0) return run();
+    const result = await this.#noting(n, run);
+    if (this.plan.abortAfter === kind && this.abortJobs) {
+      this.plan.abortAfter = undefined;
+      await this.abortJobs();
+    }
+    this.#after(kind, n);
+    return result;
+  }
+
+  /** The same for a synchronous step (inside a transaction, a throw rolls the transaction back). */
+  stepSync<T>(kind: StepKind, run: () => T): T {
+    const n = this.#before(kind);
+    if (n === 0) return run();
+    const result = this.#noting(n, run);
+    this.#after(kind, n);
+    return result;
+  }
+
+  /** Runs step `n`, noting when it throws (synchronously or through its promise). */
+  #noting<T>(n: number, run: () => T): T {
+    try {
+      const result = run();
+      if (result instanceof Promise) result.catch(() => this.threw.push(n));
+      return result;
+    } catch (error) {
+      this.threw.push(n);
+      throw error;
+    }
+  }
+
+  /** Counts the step and throws when the plan breaks it before it runs. Returns its number, 0 when it is not counted. */
+  #before(kind: StepKind): number {
     if (this.dead) throw new InjectedFault(`process is dead (after step ${this.triggered?.step})`);
     if (!READS.has(kind)) this.writes[kind] = (this.writes[kind] ?? 0) + 1;
-    if (READS.has(kind) && !this.plan.reads) return run();
+    if (READS.has(kind) && !this.plan.reads) return 0;
     this.log.push(kind);
     const n = this.log.length;
     if (this.plan.kind === kind && (this.plan.times ?? 0) > 0) {
@@ -79,17 +120,16 @@ export class FaultController {
       this.triggered = { step: n, kind, mode: "throw" };
       throw new InjectedFault(`injected fault at step ${n} (${kind})`);
     }
-    const result = await run();
-    if (this.plan.abortAfter === kind && this.abortJobs) {
-      this.plan.abortAfter = undefined;
-      await this.abortJobs();
-    }
+    return n;
+  }
+
+  /** In "die" mode, step `n` succeeded and the process dies now. */
+  #after(kind: StepKind, n: number): void {
     if (n === this.plan.failAt && this.plan.mode === "die") {
       this.triggered = { step: n, kind, mode: "die" };
       this.dead = true;
       throw new InjectedFault(`process died after step ${n} (${kind})`);
     }
-    return result;
   }
 }
 
@@ -114,6 +154,35 @@ export function faultyStorage(storage: DurableObjectStorage, c: FaultController)
     getAlarm: () => c.step("storage.getAlarm", () => storage.getAlarm()),
     setAlarm: (at) => c.step("storage.setAlarm", () => storage.setAlarm(at)),
   };
+}
+
+/**
+ * Transactional storage that goes through the controller: the whole transaction is a step, and so
+ * is each synchronous KV read and write inside it (breaking one rolls the transaction back);
+ * "die" after the transaction step means it committed and the process died right after.
+ */
+export function faultyTransactionalStorage(storage: DurableObjectStorage, c: FaultController): TransactionalStorage {
+  return {
+    ...faultyStorage(storage, c),
+    transactionSync: (closure) => c.stepSync("storage.transactionSync", () => storage.transactionSync(closure)),
+    kv: {
+      get: ((key: string) => c.stepSync("storage.kv.get", () => storage.kv.get(key))) as SyncKvStorage["get"],
+      put: (key, value) => c.stepSync("storage.kv.put", () => storage.kv.put(key, value)),
+      list: (options) => storage.kv.list(options),
+    },
+    sync: () => c.step("storage.sync", () => storage.sync()),
+  };
+}
+
+/** SQL whose `exec` calls are steps (inside a restore's transaction, a broken one rolls it back). */
+export function faultySql(sql: SqlStorage, c: FaultController): SqlStorage {
+  return new Proxy(sql, {
+    get(target, property) {
+      if (property === "exec") return (query: string, ...bindings: unknown[]) => c.stepSync("sql.exec", () => target.exec(query, ...bindings));
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 function faultyUpload(upload: R2MultipartUpload, c: FaultController): R2MultipartUpload {

@@ -70,7 +70,7 @@ export const LIST_LIMITS = {
   plan: { items: 1_000, bytes: 256 * 1024 },
   rows: { items: 4_096, bytes: 256 * 1024 },
   objects: { items: 256, bytes: 256 * 1024 },
-  parts: { items: 1_000, bytes: 256 * 1024 },
+  parts: { items: 1_000, bytes: 512 * 1024 },
 } as const satisfies Record<string, PageLimits>;
 
 /** A finished output object (an item of the record's `objects` list). */

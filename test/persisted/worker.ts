@@ -21,7 +21,7 @@ export interface ListRun {
 
 function item(run: ListRun, i: number): unknown {
   if (run.kind === "plan") return `t${i}_${"é".repeat(run.nameLength ?? 100)}`;
-  return { partNumber: i + 1, etag: `"${i.toString(16).padStart(32, "0")}"`, size: 5 * 1024 * 1024, sha256: i.toString(16).padStart(64, "0") };
+  return { partNumber: i + 1, etag: `"${i.toString(16).padStart(32, "0")}"`, size: 5 * 1024 * 1024, sha256: i.toString(16).padStart(64, "0"), segment: null };
 }
 
 export class ListHost {

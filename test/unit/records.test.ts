@@ -53,7 +53,7 @@ describe("export records", () => {
     expect(pages).toEqual({
       [keys.scratchPage("plan", id, 0)]: ["users", "orders"],
       [keys.scratchPage("rows", id, 0)]: [100_000],
-      [keys.scratchPage("parts", id, 0, 0)]: [{ partNumber: 1, etag: "e1", size: 5_242_880, sha256: "ab".repeat(32) }],
+      [keys.scratchPage("parts", id, 0, 0)]: [{ partNumber: 1, etag: "e1", size: 5_242_880, sha256: "ab".repeat(32), segment: null }],
     });
     expect(parseDumpRecord(record, "k").record).toEqual(record);
   });

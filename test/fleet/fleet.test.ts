@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checkDump, checkManifest, listAll, sqliteCli } from "../../examples/fleet/demo/verify.mjs";
-import * as library from "../../src/index.js";
 import { FAST, type TestClient, nightly, startFleetTest } from "./harness.js";
 
 const PREFIX = "durable-dump/fleet/";
@@ -160,24 +159,20 @@ describe("a fleet backup run", () => {
     expect(jobs.map((j) => j.id)).toEqual([first.jobId]);
   });
 
-  test.skipIf(!("RestoreEngine" in library))(
-    "restores one tenant from the run's manifest into a fresh object (skipped until RestoreEngine is exported)",
-    async () => {
-      const tenant = healthy[5]!;
-      const into = `${tenant}-copy`;
-      const started = await client.post("/_demo/restore", { runId, tenant, into });
-      expect(started.available).toBe(true);
-      let status = started.status;
-      for (let n = 0; status.state === "queued" || status.state === "running"; n++) {
-        expect(n).toBeLessThan(2_000);
-        await new Promise((r) => setTimeout(r, 50));
-        status = await client.json(`/_demo/restore/${into}/${status.id}`);
-      }
-      expect(status.state).toBe("completed");
-      const strip = (c: any) => c.tables.map(({ query: _, ...t }: any) => t);
-      expect(strip(await client.checksum(into))).toEqual(strip(await client.checksum(tenant)));
-    },
-  );
+  test("restores one tenant from the run's manifest into a fresh object", async () => {
+    const tenant = healthy[5]!;
+    const into = `${tenant}-copy`;
+    const started = await client.post("/_demo/restore", { runId, tenant, into });
+    let status = started.status;
+    for (let n = 0; status.state === "queued" || status.state === "running"; n++) {
+      expect(n).toBeLessThan(2_000);
+      await new Promise((r) => setTimeout(r, 50));
+      status = await client.json(`/_demo/restore/${into}/${status.id}`);
+    }
+    expect(status.state).toBe("completed");
+    const strip = (c: any) => c.tables.map(({ query: _, ...t }: any) => t);
+    expect(strip(await client.checksum(into))).toEqual(strip(await client.checksum(tenant)));
+  });
 });
 
 // Retention and the lock, on a small fleet backed up by the run's own instance.

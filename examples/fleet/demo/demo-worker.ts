@@ -67,8 +67,7 @@ export default {
     if (action === "restore" && request.method === "POST") {
       const { runId, tenant, into } = (await request.json()) as { runId: string; tenant: string; into: string };
       const target = tenants.getByName(into);
-      if (!(await target.restoreAvailable())) return Response.json({ available: false });
-      return Response.json({ available: true, status: await target.restoreFromRun(runId, tenant) });
+      return Response.json({ status: await target.restoreFromRun(runId, tenant) });
     }
     if (action === "restore") return Response.json(await tenants.getByName(rest[0]!).restoreStatus(rest[1]!));
     return Response.json({ error: { code: "NOT_FOUND", message: url.pathname } }, { status: 404 });

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import { RestoreEngine } from "durable-dump";
 import { type FleetBackupCall, type FleetBackupTarget, FleetExports, restoreFromFleetRun } from "durable-dump/fleet";
 import type { Env } from "./env.js";
-import { RestoreEngine, type RestoreEngineLike } from "./restore-engine.js";
 
 /** The app's table, created by the first write: an object that only receives a restore starts empty. */
 export function notesTable(sql: SqlStorage): SqlStorage {
@@ -16,16 +16,15 @@ export function notesTable(sql: SqlStorage): SqlStorage {
 export class Tenant extends DurableObject<Env> implements FleetBackupTarget {
   /** Runs the fleet's exports in this object and tells the waiting Workflow instance when each ends. */
   readonly backups: FleetExports;
-  /** Restores a backup into this object's database (null while the installed durable-dump has no RestoreEngine). */
-  readonly restores: RestoreEngineLike | null;
+  /** Restores a backup into this object's database. */
+  readonly restores: RestoreEngine;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const tickBudgetMs = env.DUMP_TICK_BUDGET_MS ? Number(env.DUMP_TICK_BUDGET_MS) : undefined;
     this.backups = new FleetExports({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, workflow: env.TENANT_BACKUPS, tickBudgetMs });
     // Both engines keep their wake-ups in one scheduler over the object's single alarm.
-    this.restores =
-      RestoreEngine && new RestoreEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, scheduler: this.backups.engine.scheduler });
+    this.restores = new RestoreEngine({ sql: ctx.storage.sql, bucket: env.DUMPS, storage: ctx.storage, scheduler: this.backups.engine.scheduler });
   }
 
   /** The fleet's RPC surface: start, follow or abort this object's export of a run. */
@@ -35,17 +34,11 @@ export class Tenant extends DurableObject<Env> implements FleetBackupTarget {
 
   /** Restores this object's database from `tenant`'s backup in run `runId` (this object may be `tenant` or a new one). */
   async restoreFromRun(runId: string, tenant: string) {
-    if (!this.restores) throw new Error("This build of durable-dump has no RestoreEngine yet.");
     return restoreFromFleetRun(this.restores, this.env.DUMPS, { runId, object: tenant });
   }
 
-  /** Whether this build of durable-dump can restore (it has a RestoreEngine). */
-  restoreAvailable(): boolean {
-    return this.restores !== null;
-  }
-
   async restoreStatus(id: string) {
-    return this.restores?.status(id) ?? null;
+    return this.restores.status(id);
   }
 
   /** Runs whatever is due: export ticks, restore ticks. */

@@ -28,8 +28,13 @@ describe("a dump of the corpus restores into another object exactly", () => {
     await h?.dispose();
   });
 
-  test.each([false, true])("gzip %s, in many small ticks", async (gzip) => {
-    const dump: DumpStatus = await source.dump({ format: "sql", gzip });
+  test.each([
+    [false, "sqlite3"],
+    [true, "sqlite3"],
+    [false, "d1"],
+    [true, "d1"],
+  ] as const)("gzip %s, dialect %s, in many small ticks", async (gzip, dialect) => {
+    const dump: DumpStatus = await source.dump({ format: "sql", gzip, dialect });
     expect(dump.state).toBe("completed");
     // The splitter cuts this library's dump where SQLite does (sqlite3_complete()).
     if (!gzip) expectSplitsLikeSqlite(await h.readObject(dump.outputs[0]!.key), [[1 << 20], [4093]]);
@@ -59,8 +64,12 @@ describe("rows of every size, up to 1.5 MB", () => {
     await h?.dispose();
   });
 
-  test.each([false, true])("gzip %s, evicted after every tick", async (gzip) => {
-    const dump = await source.dump({ format: "sql", gzip });
+  test.each([
+    [false, "sqlite3"],
+    [true, "sqlite3"],
+    [false, "d1"],
+  ] as const)("gzip %s, dialect %s, evicted after every tick", async (gzip, dialect) => {
+    const dump = await source.dump({ format: "sql", gzip, dialect });
     const target = h.object();
     await target.config({ tickBudgetMs: 100, clockStepMs: 10 });
     const started = await target.start({ key: dump.outputs[0]!.key });

@@ -10,6 +10,7 @@ import { KvFileDecoder, isKvHeaderLine } from "../kv/kv-file.js";
 import { JOB_METADATA_KEY } from "../output/r2-objects.js";
 import type { RestorePart, RestoreSource } from "../persisted/restore-record.js";
 import { type Infer, ShapeError, array, boolean, count, literal, nullable, object, optional, string } from "../persisted/shape.js";
+import { concatBytes } from "../util/bytes.js";
 
 /** The fields of a manifest (`DumpManifest`) a restore reads. */
 const manifestShape = object({
@@ -156,13 +157,7 @@ function inflatedStart(bytes: Uint8Array): Uint8Array {
   for (let at = 0; at < bytes.length && !inflate.ended && !inflate.err && !out.some((c) => c.includes(10)); at += PEEK_SLICE) {
     inflate.push(bytes.subarray(at, at + PEEK_SLICE), 2 /* Z_SYNC_FLUSH */);
   }
-  const joined = new Uint8Array(out.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of out) {
-    joined.set(chunk, at);
-    at += chunk.length;
-  }
-  return joined;
+  return concatBytes(out);
 }
 
 /** The first line of `bytes` (without its newline), decoded leniently, or null when no newline is there. */

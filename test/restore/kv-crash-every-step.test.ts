@@ -13,7 +13,7 @@ import type { RestoreObject } from "./harness.js";
  * is verified before use, and the entries are written in batches, each committed with its
  * checkpoint, into objects holding entries of their own, which `replace` deletes first. Every run
  * ends with the tables and `ctx.storage.list()` of the undisturbed run, type for type. The
- * restart test (kv-restart.test.ts) resumes a gzip file from a recorded segment start.
+ * restart test (restart.test.ts) resumes a gzip file from a recorded segment start.
  */
 
 const MiB = 1024 * 1024;

@@ -21,7 +21,7 @@
 import { AlarmScheduler, DumpEngine, DumpError, RestoreEngine, type RestoreEngineOptions } from "../../../src/index.js";
 import { FaultController, type FaultPlan, faultyBucket, faultySql, faultyTransactionalStorage } from "../../reliability/worker/faults.js";
 import { describe as describeValue } from "../../kv/worker/describe.js";
-import { storableCases } from "../../kv/worker/cases.js";
+import { storableCases, variedValue } from "../../kv/worker/cases.js";
 import { encodeValue } from "../../worker/host.js";
 import { routeTestRequest } from "../../worker/routing.js";
 
@@ -228,7 +228,7 @@ export class RestoreHost {
         // body: { small, big, bytes?, incompressible? }: small entries of varied types; values near 2 MB
         // (or of `bytes`), every other one incompressible (or all of them).
         const { small, big, bytes = 1_400_000, incompressible = false } = body as { small: number; big: number; bytes?: number; incompressible?: boolean };
-        for (let i = 0; i < small; i++) storage.kv.put(`small:${String(i).padStart(4, "0")}`, smallValue(i));
+        for (let i = 0; i < small; i++) storage.kv.put(`small:${String(i).padStart(4, "0")}`, variedValue(i));
         let seed = 7;
         for (let j = 0; j < big; j++) {
           if (j % 2 === 0 && !incompressible) storage.kv.put(`big:${String(j).padStart(2, "0")}`, String.fromCharCode(97 + j).repeat(1_900_000));
@@ -269,23 +269,6 @@ export class RestoreHost {
   async alarm(): Promise<void> {
     await (await this.#getEngines()).dumps.scheduler.run();
   }
-}
-
-/** A small value of one of several types, by index. */
-function smallValue(i: number): unknown {
-  const cycle: Record<string, unknown> = { i };
-  cycle.self = cycle;
-  const values = [
-    i,
-    `v${i} ✓ 😀`,
-    new Map([[i, new Set([i, -0])]]),
-    new Date(i * 1e9),
-    new Uint8Array([i & 255, 1, 2]),
-    cycle,
-    2n ** BigInt(i % 70),
-    undefined,
-  ];
-  return values[i % values.length];
 }
 
 /** The description of a stored value; large buffers and strings (and long descriptions) by their SHA-256, which is much faster. */

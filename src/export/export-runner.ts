@@ -11,11 +11,11 @@ import type { DumpStep } from "../persisted/dump-record.js";
 import type { TableInfo } from "../sqlite/schema-types.js";
 import { SchemaReader } from "../sqlite/schema-reader.js";
 import type { TableReader } from "../sqlite/table-reader.js";
-import { yieldToEvents } from "../util/timing.js";
+import { adaptBatch, yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
 import { KvSteps } from "./kv-steps.js";
-import { MAX_SLICE_CHARS, adaptBatch } from "./slices.js";
+import { MAX_SLICE_CHARS } from "./slices.js";
 import { openTableReader } from "./table-plan.js";
 
 /**

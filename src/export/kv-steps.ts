@@ -6,10 +6,10 @@
 import { DumpError, internalError } from "../errors.js";
 import { type KvLister, readKvBatch } from "../kv/entry-reader.js";
 import { KV_OBJECT, kvHeaderLine, kvTrailerLine } from "../kv/kv-file.js";
-import { yieldToEvents } from "../util/timing.js";
+import { adaptBatch, yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
-import { MAX_SLICE_CHARS, adaptBatch } from "./slices.js";
+import { MAX_SLICE_CHARS } from "./slices.js";
 
 const MIN_BATCH_ENTRIES = 16;
 const MAX_BATCH_ENTRIES = 20_000;

@@ -20,7 +20,8 @@ export interface DumpHandlerOptions {
    * With `restores`, required: whether this request may restore from R2 key `key` (only `true`
    * allows; anything else answers 403 `FORBIDDEN`). A restore reads whatever key it is given, so
    * this is where a host keeps one tenant from restoring another's dump, e.g.
-   * `(key) => key.startsWith(myPrefix)`.
+   * `(key) => key.startsWith(myPrefix)`. With a dump's key, the restore also reads the key-value
+   * file the dump's manifest names: an object of the same export (the manifest must list `key`).
    */
   authorizeRestore?: (key: string, request: Request) => boolean | Promise<boolean>;
   /**

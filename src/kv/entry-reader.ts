@@ -83,3 +83,27 @@ function nextEntry(iterator: Iterator<[string, unknown]>, after: string | null):
     throw new DumpError("IO_ERROR", `Reading ${where} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
+
+/**
+ * The first `limit` keys, in order, outside the excluded prefixes (the entries a restore of
+ * key-value entries would meet, or replace). Reads with the synchronous iterator, one entry at a
+ * time, and keeps the keys only.
+ */
+export function firstOwnKeys(kv: KvLister, limit: number): string[] {
+  const found: string[] = [];
+  for (const range of RANGES) {
+    const options = { ...(range.start === null ? {} : { start: range.start }), ...(range.end === null ? {} : { end: range.end }) };
+    const iterator = kv.list(options)[Symbol.iterator]();
+    try {
+      while (found.length < limit) {
+        const next = nextEntry(iterator, found.at(-1) ?? null);
+        if (next.done) break;
+        found.push(next.value[0]);
+      }
+    } finally {
+      iterator.return?.();
+    }
+    if (found.length >= limit) break;
+  }
+  return found;
+}

@@ -30,6 +30,15 @@ export const KV_EXCLUDED_PREFIXES: readonly string[] = ["durable-dump:"];
 /** One key-value entry, as `ctx.storage.kv.list()` yields it. */
 export type KvEntry = [key: string, value: unknown];
 
+/** Whether `line` (without its newline) is the header of a key-value file, of any version or codec. */
+export function isKvHeaderLine(line: string): boolean {
+  try {
+    return (JSON.parse(line) as { format?: unknown } | null)?.format === FORMAT_NAME;
+  } catch {
+    return false;
+  }
+}
+
 /** The header line, with its newline. */
 export function kvHeaderLine(): string {
   return `${JSON.stringify({ format: FORMAT_NAME, version: KV_FILE_VERSION, codec: KV_CODEC })}\n`;

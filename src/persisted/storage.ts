@@ -29,8 +29,8 @@ export interface DumpStorage {
 export interface TransactionalStorage extends DumpStorage {
   /** Runs `closure` in one transaction: its SQL and `kv` writes commit together, or not at all when it throws. */
   transactionSync<T>(closure: () => T): T;
-  /** The synchronous key-value API over the same keys as `get`/`put`. */
-  readonly kv: Pick<SyncKvStorage, "get" | "put"> & KvLister;
+  /** The synchronous key-value API over the same keys as `get`/`put` (a restore of key-value entries writes, and with `replace` deletes, through it). */
+  readonly kv: Pick<SyncKvStorage, "get" | "put" | "delete"> & KvLister;
   /** Resolves once every write so far is committed; no other event of the object runs meanwhile. */
   sync(): Promise<void>;
 }

@@ -17,11 +17,16 @@ export interface ResolvedRestoreEngineOptions extends ResolvedJobOptions<Restore
   readBytes: number;
 }
 
-/** Start options with defaults applied. */
-export interface ResolvedRestoreStart extends RestoreJobOptions {
-  key: string;
-  /** The manifest to use; undefined: look next to the dump. */
+/**
+ * Start options, checked. `schema`, `data` and `kv` stay undefined when not given: their defaults
+ * depend on what `key` turns out to be (an SQL dump or a key-value file) and on its manifest.
+ */
+export interface ResolvedRestoreStart extends Omit<RestoreJobOptions, "schema" | "data" | "kv"> {
+  /** The manifest to use; undefined: look next to the object. */
   manifestKey: string | null | undefined;
+  schema: boolean | undefined;
+  data: boolean | undefined;
+  kv: boolean | undefined;
 }
 
 /** Validates the constructor's options and applies defaults. */
@@ -34,7 +39,12 @@ export function resolveRestoreEngineOptions(options: RestoreEngineOptions): Reso
   return { ...shared, readBytes: integerIn("readBytes", options.readBytes, RESTORE_LIMITS.readBytes) };
 }
 
-const START_KEYS = new Set(["key", "manifestKey", "tables", "exclude", "schema", "data", "replace", "callbackUrl"]);
+const START_KEYS = new Set(["key", "manifestKey", "tables", "exclude", "schema", "data", "kv", "replace", "callbackUrl"]);
+
+/** A flag that stays undefined when not given. */
+function optionalFlag(name: string, value: unknown): boolean | undefined {
+  return value === undefined ? undefined : flag(name, value, false);
+}
 
 function r2Key(name: string, value: unknown): string {
   if (typeof value !== "string" || value.length === 0 || new TextEncoder().encode(value).length > RESTORE_LIMITS.keyLength) {
@@ -52,11 +62,16 @@ export function resolveRestoreStart(options: RestoreStartOptions | undefined): R
   for (const key of Object.keys(given)) {
     if (!START_KEYS.has(key)) throw invalidOption(`Unknown option ${JSON.stringify(key)}; expected one of ${[...START_KEYS].join(", ")}.`);
   }
-  const schema = flag("schema", given.schema, true);
-  const data = flag("data", given.data, true);
+  const schema = optionalFlag("schema", given.schema);
+  const data = optionalFlag("data", given.data);
+  const kv = optionalFlag("kv", given.kv);
   const replace = flag("replace", given.replace, false);
-  if (!schema && !data) throw invalidOption("schema and data are both false: the restore would do nothing.");
-  if (replace && !schema) throw invalidOption("replace drops tables before their schema is restored; it needs schema: true.");
+  if (schema === false && data === false && kv !== true) {
+    throw invalidOption("schema and data are both false: the restore would do nothing (add kv: true to restore only the key-value entries).");
+  }
+  if (replace && schema === false && kv !== true) {
+    throw invalidOption("replace drops tables before their schema is restored, or key-value entries before the file's are: it needs schema: true or kv: true.");
+  }
   return {
     key: r2Key("key", given.key),
     manifestKey:
@@ -65,6 +80,7 @@ export function resolveRestoreStart(options: RestoreStartOptions | undefined): R
     exclude: given.exclude === undefined ? [] : tableNames("exclude", given.exclude),
     schema,
     data,
+    kv,
     replace,
   };
 }

@@ -6,10 +6,11 @@ import { CompletionNotifier } from "../jobs/notifier.js";
 import { JobStore } from "../persisted/job-store.js";
 import { RESTORE_RECORD_VERSION, type RestoreRecord, parseRestoreRecord } from "../persisted/restore-record.js";
 import { resolveRestoreEngineOptions, resolveRestoreStart } from "./options.js";
+import { assertNoKvEntries } from "./entries-phase.js";
+import { planRestore } from "./restore-plan.js";
 import { assertNoConflict } from "./restore-runner.js";
 import { RestoreJobs } from "./restore-jobs.js";
 import { partList } from "./restore-work.js";
-import { inspectSource } from "./source-inspection.js";
 import { toStatus } from "./status.js";
 import { Scope } from "./target-schema.js";
 import type { RestoreEngineOptions, RestoreStartOptions, RestoreStatus } from "./types.js";
@@ -71,29 +72,38 @@ export class RestoreEngine {
   }
 
   /**
-   * Checks the options, that the dump exists and what its manifest says, and that the database
-   * does not already hold what the restore would create (unless `replace`); then persists the job
-   * and arms the alarm. The job runs after any restore already queued.
+   * Checks the options, that the dump exists and what its manifest says, and that the object does
+   * not already hold what the restore would create (tables; key-value entries when it restores
+   * them), unless `replace`; then persists the job and arms the alarm. The job runs after any
+   * restore already queued.
    *
-   * @throws {DumpError} `INVALID_OPTIONS`, `SOURCE_NOT_FOUND`, `INVALID_MANIFEST`, `NOT_A_DUMP`, `SOURCE_CHANGED`, `TARGET_NOT_EMPTY`, `TOO_MANY_JOBS`.
+   * @throws {DumpError} `INVALID_OPTIONS`, `SOURCE_NOT_FOUND`, `INVALID_MANIFEST`, `NOT_A_DUMP`, `KV_FILE_INVALID`, `SOURCE_CHANGED`, `TARGET_NOT_EMPTY`, `TOO_MANY_JOBS`.
    */
   async start(options: RestoreStartOptions): Promise<RestoreStatus> {
     const resolved = resolveRestoreStart(options);
     const url = options.callbackUrl;
     const callbackUrl = url === undefined ? null : checkCallbackUrl(url, this.#options);
-    const { source, parts } = await inspectSource(this.#bucket, resolved.key, resolved.manifestKey);
-    if (resolved.schema && !resolved.replace) assertNoConflict(this.#jobs.target, new Scope(resolved.tables, resolved.exclude));
+    const plan = await planRestore(this.#bucket, resolved);
+    const { replace, schema, kv, tables, exclude } = plan.options;
+    const sources = plan.sources.map(({ source }) => source);
+    if (!replace && schema && sources.some((s) => s.kind === "sql")) assertNoConflict(this.#jobs.target, new Scope(tables, exclude));
+    if (!replace && kv) assertNoKvEntries(this.#storage.kv);
     const record = await this.#queue.add(async (id, createdAt) => {
-      const list = partList(this.#storage, id, 0, []);
-      for (const part of parts ?? []) await list.push(part);
+      const entries: Record<string, unknown> = {};
+      for (const [index, { source, parts }] of plan.sources.entries()) {
+        const list = partList(this.#storage, id, index, []);
+        for (const part of parts ?? []) await list.push(part);
+        source.partPages = list.sizes;
+        Object.assign(entries, list.dirtyEntries());
+      }
       const record: RestoreRecord = {
         v: RESTORE_RECORD_VERSION,
         id,
         state: "queued",
-        options: { tables: resolved.tables, exclude: resolved.exclude, schema: resolved.schema, data: resolved.data, replace: resolved.replace },
-        sources: [{ ...source, partPages: list.sizes }],
-        cursor: { phase: "prepare", source: 0, offset: 0, consumed: 0, transaction: false, announced: null, checked: null },
-        stats: { statements: 0, skipped: 0, rows: 0, tablesCreated: 0, currentTable: null },
+        options: plan.options,
+        sources,
+        cursor: { phase: "prepare", source: 0, offset: 0, consumed: 0, transaction: false, announced: null, checked: null, kv: null },
+        stats: { statements: 0, skipped: 0, rows: 0, tablesCreated: 0, currentTable: null, kvEntries: 0 },
         rebuild: [],
         triggers: [],
         foreignKeyViolations: null,
@@ -110,7 +120,7 @@ export class RestoreEngine {
         callbackUrl,
         notify: null,
       };
-      return { record, entries: list.dirtyEntries() };
+      return { record, entries };
     });
     return toStatus(record);
   }

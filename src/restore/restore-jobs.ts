@@ -51,6 +51,7 @@ export class RestoreJobs implements JobKind<RestoreRecord, RestoreStatus> {
     this.#target.changed();
     const runner = new RestoreRunner(work, {
       sql: this.#deps.sql,
+      kv: this.#deps.storage.kv,
       target: this.#target,
       applier: this.#applier,
       foreignKeys: this.#foreignKeys,

@@ -1,8 +1,9 @@
 /**
  * The steps of a restore within one tick: `prepare` (is the target free?), `replace` (drop what
- * the restore replaces, one object per commit), `statements` (the dump, a batch per commit, see
- * statements-phase.ts) and `finish` (triggers set aside, FTS5 tables `.dump` wrote, foreign-key
- * check). Every commit applies its work and saves the checkpoint in one transaction
+ * the restore replaces, one table or a batch of key-value entries per commit), `statements` (an
+ * SQL dump, a batch per commit, see statements-phase.ts), `entries` (a key-value file, a batch
+ * per commit, see entries-phase.ts) and `finish` (triggers set aside, FTS5 tables `.dump` wrote,
+ * foreign-key check). Every commit applies its work and saves the checkpoint in one transaction
  * (`CommitSync`), so a tick cut off anywhere neither skips a statement nor applies one twice: the
  * next one starts from the last checkpoint.
  */
@@ -11,8 +12,9 @@ import type { CommitSync } from "../jobs/job-kind.js";
 import type { JobState } from "../persisted/job-record.js";
 import type { RestoreRecord } from "../persisted/restore-record.js";
 import { quoteIdentifier } from "../util/sql-text.js";
+import { EntriesPhase, type KvStorage, assertNoKvEntries, deleteKvBatch } from "./entries-phase.js";
 import type { ForeignKeyGuard } from "./foreign-keys.js";
-import type { RestoreWork } from "./restore-work.js";
+import { type RestoreWork, restoresSql, sourcePhase } from "./restore-work.js";
 import type { StatementApplier } from "./statement-applier.js";
 import { StatementsPhase } from "./statements-phase.js";
 import { Scope, type TargetSchema } from "./target-schema.js";
@@ -20,6 +22,7 @@ import { Scope, type TargetSchema } from "./target-schema.js";
 /** What a runner needs from its engine. */
 export interface RunnerDeps {
   sql: SqlStorage;
+  kv: KvStorage;
   target: TargetSchema;
   applier: StatementApplier;
   foreignKeys: ForeignKeyGuard;
@@ -32,13 +35,16 @@ export class RestoreRunner {
   readonly #deps: RunnerDeps;
   readonly #scope: Scope;
   readonly #statements: StatementsPhase;
+  readonly #entries: EntriesPhase;
 
   constructor(work: RestoreWork, deps: RunnerDeps) {
     this.#work = work;
     this.#deps = deps;
     const { tables, exclude } = work.record.options;
     this.#scope = new Scope(tables, exclude);
-    this.#statements = new StatementsPhase(work, this.#scope, { ...deps, commit: (apply, off) => this.#commit(apply, off) });
+    const commit = (apply: () => void, foreignKeysOff?: boolean) => this.#commit(apply, foreignKeysOff);
+    this.#statements = new StatementsPhase(work, this.#scope, { ...deps, commit });
+    this.#entries = new EntriesPhase(work, { ...deps, commit });
   }
 
   get #record(): RestoreRecord {
@@ -62,6 +68,8 @@ export class RestoreRunner {
         return this.#replaceOne();
       case "statements":
         return this.#statements.step();
+      case "entries":
+        return this.#entries.step();
       case "finish":
         return this.#finishOne();
     }
@@ -73,28 +81,32 @@ export class RestoreRunner {
   }
 
   /**
-   * Refuses a database that holds what the restore would create, unless it replaces it. A
-   * data-only restore sets the triggers of the tables it fills aside (dropped, and created again
-   * at the end), so that they do not fire for the rows it restores.
+   * Refuses a target that holds what the restore would create (tables, key-value entries), unless
+   * it replaces it. A data-only restore sets the triggers of the tables it fills aside (dropped,
+   * and created again at the end), so that they do not fire for the rows it restores.
    */
   async #prepare(): Promise<boolean> {
     const record = this.#record;
-    const { replace, schema } = record.options;
-    if (!replace && schema) assertNoConflict(this.#deps.target, this.#scope);
-    const triggers = schema ? [] : this.#deps.target.triggers((table) => this.#scope.includes(table));
+    const { replace, schema, data, kv } = record.options;
+    const sql = restoresSql(record);
+    if (!replace && schema && sql) assertNoConflict(this.#deps.target, this.#scope);
+    if (!replace && kv) assertNoKvEntries(this.#deps.kv);
+    const triggers = sql && data && !schema ? this.#deps.target.triggers((table) => this.#scope.includes(table)) : [];
     return this.#commit(() => {
       for (const t of triggers) this.#deps.sql.exec(`DROP TRIGGER ${quoteIdentifier(t.name)}`);
       record.triggers = triggers;
-      record.cursor.phase = replace ? "replace" : "statements";
+      record.cursor.phase = replace ? "replace" : sourcePhase(record);
     });
   }
 
-  /** Drops the first table or view the restore replaces; moves on when none is left. */
+  /** Drops the first table or view the restore replaces, or deletes a batch of key-value entries; moves on when none is left. */
   async #replaceOne(): Promise<boolean> {
-    const next = this.#deps.target.userObjects().find((o) => this.#scope.includes(o.name));
+    const record = this.#record;
+    const { schema, kv } = record.options;
+    const next = schema && restoresSql(record) ? this.#deps.target.userObjects().find((o) => this.#scope.includes(o.name)) : undefined;
     if (!next) {
       return this.#commit(() => {
-        this.#record.cursor.phase = "statements";
+        if (!kv || !deleteKvBatch(this.#deps.kv)) record.cursor.phase = sourcePhase(record);
       });
     }
     const saved = await this.#commit(() => {
@@ -121,7 +133,8 @@ export class RestoreRunner {
         record.rebuild.shift();
       });
     }
-    const table = this.#deps.target.nextTableWithForeignKeys(record.cursor.checked);
+    // A restore of key-value entries alone does not check the tables it did not write.
+    const table = restoresSql(record) ? this.#deps.target.nextTableWithForeignKeys(record.cursor.checked) : null;
     return this.#commit(() => {
       if (table === null) {
         record.state = "completed";

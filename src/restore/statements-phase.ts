@@ -1,19 +1,17 @@
 /**
  * The statements phase of a restore: one batch of the current source per step, applied and
- * checkpointed in one transaction, the batch sized so that a step takes about {@link SLICE_MS}.
+ * checkpointed in one transaction, the batch sized so that a step takes about `SLICE_MS` (util/timing.ts).
  */
 import { DumpError } from "../errors.js";
 import type { RestoreRecord } from "../persisted/restore-record.js";
-import { yieldToEvents } from "../util/timing.js";
-import type { Pipeline, RestoreWork } from "./restore-work.js";
+import { adaptBatch, yieldToEvents } from "../util/timing.js";
+import { type Pipeline, type RestoreWork, moveToNextSource } from "./restore-work.js";
 import { type BatchOutcome, BatchFailed, type StatementApplier } from "./statement-applier.js";
 import { describeStatement } from "./statement-info.js";
 import type { SplitStatement } from "./statement-splitter.js";
 import type { Scope, TargetSchema } from "./target-schema.js";
 
-/** A synchronous slice of work (one commit) aims at this many milliseconds, so the host keeps serving requests. */
-const SLICE_MS = 20;
-/** Bounds of a batch, in bytes of SQL text: it adapts to take about {@link SLICE_MS}. */
+/** Bounds of a batch, in bytes of SQL text: it adapts so that a slice takes about `SLICE_MS`. */
 const BATCH_BYTES = { initial: 128 * 1024, min: 8 * 1024, max: 4 * 1024 * 1024 };
 /** Statements in one batch at most. */
 const MAX_BATCH_STATEMENTS = 20_000;
@@ -85,7 +83,7 @@ export class StatementsPhase {
     const saved = await this.#applyBatch(pipeline, batch);
     // Date.now() does not advance during synchronous work in workerd: the slice is timed across the yield.
     await yieldToEvents();
-    this.#adaptBatch(this.#deps.now() - started);
+    this.#batchBytes = adaptBatch(this.#batchBytes, this.#deps.now() - started, BATCH_BYTES.min, BATCH_BYTES.max);
     return saved;
   }
 
@@ -211,26 +209,8 @@ export class StatementsPhase {
         `${this.#sourceKey()} began a transaction (BEGIN) that it never commits: the dump is cut short. Everything it holds is committed.`,
       );
     }
-    const size = record.sources[record.cursor.source]!.size;
     this.#work.dropPipeline();
-    return this.#deps.commit(() => {
-      const cursor = record.cursor;
-      cursor.consumed = size;
-      cursor.source++;
-      cursor.offset = 0;
-      cursor.transaction = false;
-      cursor.announced = null;
-      if (cursor.source < record.sources.length) return;
-      cursor.source = record.sources.length - 1;
-      cursor.phase = "finish";
-      record.foreignKeyViolations = 0;
-    });
-  }
-
-  /** Scales the batch so that one slice takes about {@link SLICE_MS}. */
-  #adaptBatch(elapsedMs: number): void {
-    const scaled = elapsedMs <= 0 ? this.#batchBytes * 2 : Math.round((this.#batchBytes * SLICE_MS) / elapsedMs);
-    this.#batchBytes = Math.max(BATCH_BYTES.min, Math.min(BATCH_BYTES.max, scaled, this.#batchBytes * 2));
+    return this.#deps.commit(() => moveToNextSource(record));
   }
 
   #sourceKey(): string {

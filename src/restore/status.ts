@@ -1,27 +1,37 @@
 import type { IndexedJob } from "../persisted/job-store.js";
-import type { RestoreRecord } from "../persisted/restore-record.js";
-import type { RestoreStatus } from "./types.js";
+import type { RestoreRecord, RestoreSource } from "../persisted/restore-record.js";
+import type { RestoreSourceView, RestoreStatus } from "./types.js";
+
+function sourceView(source: RestoreSource): RestoreSourceView {
+  return { kind: source.kind, key: source.key, bytes: source.size, etag: source.etag, gzip: source.encoding !== "plain", manifestKey: source.manifestKey };
+}
 
 /** The public view of a restore record. */
 export function toStatus(record: RestoreRecord): RestoreStatus {
-  const source = record.sources[record.cursor.source] ?? record.sources[0]!;
-  const { tables, exclude, schema, data, replace } = record.options;
-  const stats = record.stats;
+  const { cursor, sources, stats } = record;
+  const source = sources[cursor.source] ?? sources[0]!;
+  const { key, tables, exclude, schema, data, kv, replace } = record.options;
+  const bytesTotal = sources.reduce((sum, s) => sum + s.size, 0);
+  const done = cursor.phase === "finish" || record.state === "completed";
+  const bytesBefore = sources.slice(0, cursor.source).reduce((sum, s) => sum + s.size, 0);
   return {
     id: record.id,
     state: record.state,
-    options: { key: source.key, manifestKey: source.manifestKey, tables, exclude, schema, data, replace },
-    source: { key: source.key, bytes: source.size, etag: source.etag, gzip: source.encoding !== "plain", manifestKey: source.manifestKey },
+    options: { key, manifestKey: sources[0]!.manifestKey, tables, exclude, schema, data, kv, replace },
+    source: sourceView(source),
+    sources: sources.map(sourceView),
     progress: {
-      bytesRead: record.cursor.phase === "finish" || record.state === "completed" ? source.size : record.cursor.consumed,
-      bytesTotal: source.size,
-      offset: record.cursor.offset,
+      bytesRead: done ? bytesTotal : bytesBefore + cursor.consumed,
+      bytesTotal,
+      offset: cursor.offset,
       statements: stats.statements,
       skipped: stats.skipped,
       rowsWritten: stats.rows,
       tablesCreated: stats.tablesCreated,
       currentTable: record.state === "running" ? stats.currentTable : null,
-      phase: record.cursor.phase,
+      kvEntriesRestored: stats.kvEntries,
+      kvEntriesTotal: sources.find((s) => s.kind === "kv")?.entries ?? null,
+      phase: cursor.phase,
     },
     foreignKeyViolations: record.state === "completed" ? record.foreignKeyViolations : null,
     failedStatement: record.failure,
@@ -35,12 +45,26 @@ export function toStatus(record: RestoreRecord): RestoreStatus {
 
 /** The status of a restore whose record cannot be read: failed, with `RECORD_UNREADABLE`. */
 export function unreadableStatus(job: IndexedJob): RestoreStatus {
+  const source: RestoreSourceView = { kind: "sql", key: "", bytes: 0, etag: "", gzip: false, manifestKey: null };
   return {
     id: job.id,
     state: "failed",
-    options: { key: "", manifestKey: null, tables: null, exclude: [], schema: false, data: false, replace: false },
-    source: { key: "", bytes: 0, etag: "", gzip: false, manifestKey: null },
-    progress: { bytesRead: 0, bytesTotal: 0, offset: 0, statements: 0, skipped: 0, rowsWritten: 0, tablesCreated: 0, currentTable: null, phase: "prepare" },
+    options: { key: "", manifestKey: null, tables: null, exclude: [], schema: false, data: false, kv: false, replace: false },
+    source,
+    sources: [],
+    progress: {
+      bytesRead: 0,
+      bytesTotal: 0,
+      offset: 0,
+      statements: 0,
+      skipped: 0,
+      rowsWritten: 0,
+      tablesCreated: 0,
+      currentTable: null,
+      kvEntriesRestored: 0,
+      kvEntriesTotal: null,
+      phase: "prepare",
+    },
     foreignKeyViolations: null,
     failedStatement: null,
     createdAt: job.createdAt,

@@ -19,11 +19,15 @@ export interface RestoreEngineOptions extends JobEngineOptions<RestoreStatus> {
 
 /** Options of {@link RestoreEngine.start}. */
 export interface RestoreStartOptions {
-  /** R2 key of the dump: an SQL dump of this library (`.sql` or `.sql.gz`), `sqlite3 .dump`, `wrangler d1 export`, plain or gzip. */
+  /**
+   * R2 key of the dump: an SQL dump of this library (`.sql` or `.sql.gz`), `sqlite3 .dump`,
+   * `wrangler d1 export`, plain or gzip; or the key-value file of an export with `kv: true`
+   * (`.kv.ndjson` or `.kv.ndjson.gz`, told by its header line), which restores the entries alone.
+   */
   key: string;
   /**
    * R2 key of the dump's manifest, whose SHA-256 per part is checked before the part is applied.
-   * Default: `<key without .sql/.gz>.manifest.json` when it exists. `null`: do not look for one.
+   * Default: `<key without .sql/.kv.ndjson/.gz>.manifest.json` when it exists. `null`: do not look for one.
    */
   manifestKey?: string | null;
   /** Restore only these tables (and views), with their indexes and triggers. At most 1,000 names. */
@@ -35,10 +39,20 @@ export interface RestoreStartOptions {
   /** Restore the rows. Default true; false restores the schema only. */
   data?: boolean;
   /**
-   * What to do when the database already holds a table or view the restore would create: by
-   * default the restore refuses (`TARGET_NOT_EMPTY`); with `replace: true` it drops them first
-   * (with their indexes and triggers; never `_cf_*` tables or the engines' own keys). With
-   * `tables` or `exclude`, only tables and views in scope are checked and dropped.
+   * Restore the object's key-value entries too, from the key-value file the dump's manifest lists
+   * (an export with `kv: true`), after the SQL. Default: true when the manifest lists one and the
+   * whole dump is restored (no `tables`, no `exclude`, `schema` and `data` true); false leaves the
+   * entries out; true without such a file is refused (`INVALID_OPTIONS`). With `schema: false,
+   * data: false, kv: true` only the entries are restored.
+   */
+  kv?: boolean;
+  /**
+   * What to do when the object already holds what the restore would write: a table or view it
+   * would create, or (when it restores key-value entries) any key-value entry outside the engines'
+   * `durable-dump:` keys. By default the restore refuses (`TARGET_NOT_EMPTY`); with
+   * `replace: true` it drops those tables first (with their indexes and triggers) and deletes
+   * those entries; never `_cf_*` tables or the engines' own keys. With `tables` or `exclude`,
+   * only tables and views in scope are checked and dropped.
    */
   replace?: boolean;
   /** As for exports: the final status is POSTed here, signed with the engine's `callbackSecret`. */
@@ -53,16 +67,21 @@ export interface RestoreJobOptionsView {
   exclude: string[];
   schema: boolean;
   data: boolean;
+  /** Whether key-value entries are restored. */
+  kv: boolean;
   replace: boolean;
 }
 
 /** Progress counters of a restore. */
 export interface RestoreProgress {
-  /** Bytes of the dump object read and applied (compressed bytes for gzip), as of the last checkpoint. */
+  /** Bytes of the objects read and applied (compressed bytes for gzip), as of the last checkpoint: every source before the current one, and the current one's. */
   bytesRead: number;
-  /** Size of the dump object. */
+  /** Size of the objects the restore reads (the SQL dump and the key-value file). */
   bytesTotal: number;
-  /** Offset in the dump's SQL text (decompressed) of the next statement; everything before it is committed. */
+  /**
+   * Offset in the current source's text (decompressed) of the next statement, or line of the
+   * key-value file; everything before it is committed.
+   */
   offset: number;
   /** Statements applied. */
   statements: number;
@@ -73,12 +92,18 @@ export interface RestoreProgress {
   tablesCreated: number;
   /** The table the last batch wrote to. */
   currentTable: string | null;
-  /** Where the restore stands. */
-  phase: "prepare" | "replace" | "statements" | "finish";
+  /** Key-value entries written. */
+  kvEntriesRestored: number;
+  /** Entries the key-value file holds, as its manifest counts them; null without a manifest or without entries to restore. */
+  kvEntriesTotal: number | null;
+  /** Where the restore stands: "statements" applies the SQL dump, "entries" the key-value file. */
+  phase: "prepare" | "replace" | "statements" | "entries" | "finish";
 }
 
-/** The dump a restore reads. */
+/** An object a restore reads. */
 export interface RestoreSourceView {
+  /** An SQL dump, or a key-value file. */
+  kind: "sql" | "kv";
   key: string;
   bytes: number;
   etag: string;
@@ -91,7 +116,10 @@ export interface RestoreSourceView {
 /** What {@link RestoreEngine.status} and friends report about a restore. Plain data, JSON-serialisable. */
 export interface RestoreStatus extends JobStatusBase {
   options: RestoreJobOptionsView;
+  /** The object being read (the last one once the restore ended). */
   source: RestoreSourceView;
+  /** Every object the restore reads, in order: the SQL dump, then the key-value file. */
+  sources: RestoreSourceView[];
   progress: RestoreProgress;
   /**
    * Rows that `PRAGMA foreign_key_check` reports once the restore is done (the dump's own

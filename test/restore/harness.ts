@@ -12,6 +12,9 @@ import type { RestoreHostConfig } from "./worker/host.js";
 
 const BUNDLE = join(ROOT, "test", ".tmp", "restore-host.js");
 
+/** Where the host keeps its configuration: among the engines' keys, which restores of key-value entries leave alone. */
+export const HOST_CONFIG_KEY = "durable-dump:test-host:config";
+
 /** What a route answered, and the fault that fired during it, if one did. */
 export interface Answer<T> {
   result?: T;
@@ -117,6 +120,21 @@ export class RestoreObject {
   }
   keys(prefix = "") {
     return this.ok<string[]>("keys", { prefix });
+  }
+  /** Stores values of every structured-clone type under `case:<name>`, and keys around the engines' prefix. */
+  kvSeedCases() {
+    return this.ok<number>("kv-seed-cases");
+  }
+  /** Stores `small` entries of varied types and `big` values near 2 MB (every other one incompressible: random bytes, `bytes` long). */
+  kvSeed(small: number, big: number, options: { bytes?: number; incompressible?: boolean } = {}) {
+    return this.ok<{ entries: number }>("kv-seed", { small, big, ...options });
+  }
+  kvPut(entries: Record<string, unknown>) {
+    return this.ok("kv-put", entries);
+  }
+  /** Every entry of `ctx.storage.list()` but the engines' keys, described type for type (large values by digest). */
+  kvDescribe() {
+    return this.ok<Record<string, string>>("kv-describe");
   }
 }
 

@@ -121,7 +121,7 @@ describe("restore options", () => {
     expect(status.state, JSON.stringify(status.error)).toBe("completed");
     expectSameSnapshot(await takeSnapshot(doBackend(target), plans), full);
     // The host's configuration and the engine's own records are still there.
-    expect(await target.keys("restore-host:")).toEqual(["restore-host:config"]);
+    expect(await target.keys("durable-dump:test-host:")).toEqual(["durable-dump:test-host:config"]);
     expect(await target.keys(`durable-dump:restore:${status.id}`)).toEqual([`durable-dump:restore:${status.id}`]);
   });
 

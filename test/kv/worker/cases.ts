@@ -177,3 +177,20 @@ export function refusedCases(): Record<string, unknown> {
   c.request = new Request("https://example.com/x", { method: "POST", headers: { a: "1" } });
   return c;
 }
+
+/** A small value of one of eight types (number, string, Map of Set with -0, Date, bytes, a cycle, BigInt, undefined), by index. */
+export function variedValue(i: number): unknown {
+  const cycle: Record<string, unknown> = { i };
+  cycle.self = cycle;
+  const values = [
+    i,
+    `v${i} ✓ 😀`,
+    new Map([[i, new Set([i, -0])]]),
+    new Date(i * 1e9),
+    new Uint8Array([i & 255, 1, 2]),
+    cycle,
+    2n ** BigInt(i % 70),
+    undefined,
+  ];
+  return values[i % values.length];
+}

@@ -28,6 +28,7 @@ export type StepKind =
   | "storage.transactionSync"
   | "storage.kv.get"
   | "storage.kv.put"
+  | "storage.kv.delete"
   | "storage.sync"
   | "sql.exec";
 
@@ -168,6 +169,7 @@ export function faultyTransactionalStorage(storage: DurableObjectStorage, c: Fau
     kv: {
       get: ((key: string) => c.stepSync("storage.kv.get", () => storage.kv.get(key))) as SyncKvStorage["get"],
       put: (key, value) => c.stepSync("storage.kv.put", () => storage.kv.put(key, value)),
+      delete: (key) => c.stepSync("storage.kv.delete", () => storage.kv.delete(key)),
       list: (options) => storage.kv.list(options),
     },
     sync: () => c.step("storage.sync", () => storage.sync()),

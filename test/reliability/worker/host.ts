@@ -13,6 +13,7 @@
  * lets `alarm()` drive the engine through `engine.scheduler.run()`.
  */
 import { DumpEngine, DumpError, type DumpEngineOptions } from "../../../src/index.js";
+import { variedValue } from "../../kv/worker/cases.js";
 import { routeTestRequest } from "../../worker/routing.js";
 import { FaultController, faultyBucket, faultyStorage, type FaultPlan } from "./faults.js";
 import { type BodyProbe, type HttpConfig, dumpRoutes, probeBody } from "./http-routes.js";
@@ -308,20 +309,7 @@ export class FaultHost {
     const kv = this.ctx.storage.kv;
     const letters = ["a", "é", "中", "😀", "Z", "~", "\u00ff", "\uffef", "\ud7ff"];
     for (let i = 0; i < small; i++) {
-      const key = `${letters[i % letters.length]}${letters[(i * 7) % letters.length]}${i}`;
-      const cycle: Record<string, unknown> = { i };
-      cycle.self = cycle;
-      const values = [
-        i,
-        `v${i} ✓ 😀`,
-        new Map([[i, new Set([i, -0])]]),
-        new Date(i * 1e9),
-        new Uint8Array([i & 255, 1, 2]),
-        cycle,
-        2n ** BigInt(i % 70),
-        undefined,
-      ];
-      kv.put(key, values[i % values.length]);
+      kv.put(`${letters[i % letters.length]}${letters[(i * 7) % letters.length]}${i}`, variedValue(i));
     }
     let seed = 1;
     for (let j = 0; j < big; j++) {

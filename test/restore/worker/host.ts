@@ -8,7 +8,11 @@
  * `{ error: { code, message } }`, plus `fault` (the step that broke during the request, if any).
  * After a fault the engines are dropped, and the next request builds fresh ones over the same
  * storage, as after an eviction. `PUT /__r2/<key>` stores the body in R2 (for dumps written
- * elsewhere); `GET /__r2/<key>` reads an object.
+ * elsewhere); `GET /__r2/<key>` reads an object. The `kv-*` routes store and describe key-value
+ * entries (values of every structured-clone type, `test/kv/worker/cases.ts`).
+ *
+ * The host keeps its configuration under `durable-dump:test-host:config`, among the engines' keys,
+ * which restores of key-value entries never count, export or replace.
  *
  * Clock: "virtual" (default) starts in 2030 and advances `clockStepMs` per read; `/restore-tick`
  * first moves it to the restore engine's wake-up (as the alarm would). "real" uses Date.now and
@@ -16,6 +20,8 @@
  */
 import { AlarmScheduler, DumpEngine, DumpError, RestoreEngine, type RestoreEngineOptions } from "../../../src/index.js";
 import { FaultController, type FaultPlan, faultyBucket, faultySql, faultyTransactionalStorage } from "../../reliability/worker/faults.js";
+import { describe as describeValue } from "../../kv/worker/describe.js";
+import { storableCases, variedValue } from "../../kv/worker/cases.js";
 import { encodeValue } from "../../worker/host.js";
 import { routeTestRequest } from "../../worker/routing.js";
 
@@ -35,7 +41,9 @@ export interface RestoreHostConfig {
   faultSql?: boolean;
 }
 
-const CONFIG_KEY = "restore-host:config";
+const CONFIG_KEY = "durable-dump:test-host:config";
+/** Values and descriptions longer than this are answered as their SHA-256 (values near 2 MB). */
+const DESCRIPTION_CHARS = 4096;
 const VIRTUAL_T0 = Date.UTC(2030, 0, 1);
 const RESTORE_WAKE_KEY = "durable-dump:wake:durable-dump-restore";
 const DUMP_WAKE_KEY = "durable-dump:wake:durable-dump";
@@ -209,6 +217,44 @@ export class RestoreHost {
         return { ok: true };
       case "keys":
         return [...(await storage.list({ prefix: body?.prefix ?? "" })).keys()];
+      case "kv-seed-cases": {
+        const cases = storableCases();
+        for (const [name, value] of Object.entries(cases)) storage.kv.put(`case:${name}`, value);
+        // Around the engines' prefix: kept; under it: never exported, never restored.
+        for (const key of ["durable-dum", "durable-dump", "durable-dump;", "é", "😀", "\uffef"]) storage.kv.put(key, `neighbour ${key}`);
+        return Object.keys(cases).length;
+      }
+      case "kv-seed": {
+        // body: { small, big, bytes?, incompressible? }: small entries of varied types; values near 2 MB
+        // (or of `bytes`), every other one incompressible (or all of them).
+        const { small, big, bytes = 1_400_000, incompressible = false } = body as { small: number; big: number; bytes?: number; incompressible?: boolean };
+        for (let i = 0; i < small; i++) storage.kv.put(`small:${String(i).padStart(4, "0")}`, variedValue(i));
+        let seed = 7;
+        for (let j = 0; j < big; j++) {
+          if (j % 2 === 0 && !incompressible) storage.kv.put(`big:${String(j).padStart(2, "0")}`, String.fromCharCode(97 + j).repeat(1_900_000));
+          else {
+            const random = new Uint8Array(bytes);
+            for (let k = 0; k < random.length; k++) {
+              seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+              random[k] = seed >>> 24;
+            }
+            storage.kv.put(`big:${String(j).padStart(2, "0")}`, random.buffer);
+          }
+        }
+        return { entries: small + big };
+      }
+      case "kv-put":
+        for (const [key, value] of Object.entries(body as Record<string, unknown>)) storage.kv.put(key, value);
+        return { ok: true };
+      case "kv-describe": {
+        // Every entry of ctx.storage.list(), the engines' keys aside, described type for type.
+        const out: Record<string, string> = {};
+        for (const [key, value] of await storage.list()) {
+          if (key.startsWith("durable-dump:")) continue;
+          out[key] = await describeEntry(value);
+        }
+        return out;
+      }
       case "ping": {
         // A trivial request; with a restore's id, it also tells how far that restore's last checkpoint is.
         const record = body?.id ? storage.kv.get<{ stats: { statements: number } }>(`durable-dump:restore:${body.id}`) : undefined;
@@ -223,6 +269,27 @@ export class RestoreHost {
   async alarm(): Promise<void> {
     await (await this.#getEngines()).dumps.scheduler.run();
   }
+}
+
+/** The description of a stored value; large buffers and strings (and long descriptions) by their SHA-256, which is much faster. */
+async function describeEntry(value: unknown): Promise<string> {
+  if (
+    value instanceof ArrayBuffer &&
+    Object.getPrototypeOf(value) === ArrayBuffer.prototype &&
+    !(value as { resizable?: boolean }).resizable &&
+    value.byteLength > DESCRIPTION_CHARS
+  ) {
+    return `ArrayBuffer(bytes=${value.byteLength} sha256:${await sha256(new Uint8Array(value))})`;
+  }
+  if (typeof value === "string" && value.length > DESCRIPTION_CHARS)
+    return `str:len=${value.length} sha256:${await sha256(new TextEncoder().encode(JSON.stringify(value)))}`;
+  const description = describeValue(value);
+  return description.length > DESCRIPTION_CHARS ? `sha256:${await sha256(new TextEncoder().encode(description))}` : description;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export default {

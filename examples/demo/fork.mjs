@@ -3,10 +3,11 @@
 import { dim, fmt, green, progress, red, step } from "./ui.mjs";
 
 /**
- * Restores `key` into the object of tenant `fork` and compares it with tenant `source`, table by
- * table. `apiJson(method, path, body, expected, tenant, headers)` calls the Worker; `sourceHeaders`
- * prove the right to read the source tenant's dump. Tables in `skip` were
- * left out of the dump. Returns the number of failed checks, the restore's time and its status.
+ * Restores `key` (the tables, then the key-value entries its manifest lists) into the object of
+ * tenant `fork` and compares it with tenant `source`, table by table, and its settings entries.
+ * `apiJson(method, path, body, expected, tenant, headers)` calls the Worker; `sourceHeaders` prove
+ * the right to read the source tenant's dump. Tables in `skip` were left out of the dump. Returns
+ * the number of failed checks, the restore's time and its status.
  */
 export async function forkAndVerify({ apiJson, key, source, fork, sourceHeaders, skip }) {
   step(`Forking the tenant: POST /${fork}/restores {"key": …, "replace": true}; real alarms restore the dump into a new object`);
@@ -36,10 +37,12 @@ export async function forkAndVerify({ apiJson, key, source, fork, sourceHeaders,
     throw new Error(`restore ended ${status.state}: ${JSON.stringify(status.error)}`);
   }
   bar.done(
-    `  ${green("✓")} completed: ${fmt.int(status.progress.statements)} statements, ${fmt.int(status.progress.rowsWritten)} rows, ${fmt.mb(status.progress.bytesTotal)} in ${fmt.s(ms)}; foreign-key violations: ${status.foreignKeyViolations}`,
+    `  ${green("✓")} completed: ${fmt.int(status.progress.statements)} statements, ${fmt.int(status.progress.rowsWritten)} rows, ${fmt.mb(status.progress.bytesTotal)}, ${status.progress.kvEntriesRestored} key-value entries in ${fmt.s(ms)}; foreign-key violations: ${status.foreignKeyViolations}`,
   );
 
-  step(`Verifying the fork against the source, table by table: row count and SHA-256 of the rows, computed by SQLite in each object`);
+  step(
+    `Verifying the fork against the source, table by table (row count and SHA-256 of the rows, computed by SQLite in each object), and its key-value entries`,
+  );
   const [theirs, mine] = [
     (await apiJson("GET", "/_demo/checksum", undefined, [200], source)).data,
     (await apiJson("GET", "/_demo/checksum", undefined, [200], fork)).data,
@@ -57,6 +60,11 @@ export async function forkAndVerify({ apiJson, key, source, fork, sourceHeaders,
       `  ${ok ? green("✓") : red("✗")} ${table.name.padEnd(14)} ${fmt.int(table.rows).padStart(9)} rows  ${table.sha256.slice(0, 16)}${ok ? "" : red(`  fork: ${copy ? `${copy.rows} rows ${copy.sha256.slice(0, 16)}` : "missing"}`)}`,
     );
   }
+  const kvSame = mine.settings.devalue === theirs.settings.devalue;
+  if (!kvSame) failures++;
+  console.log(
+    `  ${kvSame ? green("✓") : red("✗")} key-value entries: ${kvSame ? `the same ${theirs.settings.entries} settings, type for type (Map, Set, Date, BigInt, RegExp, Uint8Array, -0)` : `differ\n    source: ${theirs.settings.devalue}\n    fork:   ${mine.settings.devalue}`}`,
+  );
   const keep = (s) => !skip.has(s.split(" ")[1]?.replace(/_(data|idx|content|docsize|config)$/, "") ?? "");
   const same = JSON.stringify(mine.schema.filter(keep)) === JSON.stringify(theirs.schema.filter(keep));
   if (!same) failures++;

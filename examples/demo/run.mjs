@@ -80,7 +80,8 @@ async function main() {
   console.log(`  ${dim(`${kinds.join(", ")} (one an FTS5 table); ${fmt.int(totalRows)} rows with the FTS5 index`)}`);
 
   const restorer = pickRestorer();
-  const options = { format: "sql", ...(restorer.skip.size ? { exclude: [...restorer.skip] } : {}) };
+  // kv: the tenant's key-value entries (its settings) go into the backup too, beside the SQL.
+  const options = { format: "sql", kv: true, ...(restorer.skip.size ? { exclude: [...restorer.skip] } : {}) };
   step(`Exporting through the HTTP API: POST /${TENANT}/dumps ${JSON.stringify(options)}; real alarms do the work`);
   const started = await apiJson("POST", "/dumps", options, [202]);
   const location = started.res.headers.get("location");
@@ -106,7 +107,9 @@ async function main() {
     throw new Error(`export ended ${status.state}: ${JSON.stringify(status.error)}`);
   }
   const out = status.outputs[0];
-  bar.done(`  ${green("✓")} completed: ${fmt.int(status.progress.rowsWritten)} rows, ${fmt.mb(out.bytes)} in ${out.parts} parts, ${fmt.s(exportMs)}`);
+  bar.done(
+    `  ${green("✓")} completed: ${fmt.int(status.progress.rowsWritten)} rows, ${fmt.mb(out.bytes)} in ${out.parts} parts, and ${status.progress.kvEntriesWritten} key-value entries, ${fmt.s(exportMs)}`,
+  );
 
   step("Downloading GET " + location + "/download");
   const dumpPath = join(work, "dump.sql");

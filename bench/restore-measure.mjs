@@ -39,14 +39,21 @@ export const RESTORABLE = ["sql", "sql.gz"];
  * The controls, each in a cold process, no durable-dump involved: the same rows written by SQL
  * alone (10,000 per request, one commit each), and rows like them as INSERT text run from
  * JavaScript 16 KB at a time, a few queries per transaction, as a restore runs them, with one row
- * per INSERT and with many rows per INSERT (as text, and as bound parameters).
+ * per INSERT and with many rows per INSERT (as text, and as bound parameters). Those marked
+ * `latency` run a second time with the request loop, as the loud restore does.
  */
 export const CONTROLS = {
   sqlOnly: { route: "seed", step: 10_000, label: "the same rows written by SQL alone (INSERT … SELECT)" },
-  sqlText: { route: "control-sql", step: 100_000, label: "rows like them as INSERT text run from JavaScript, 16 KB per query, one row per INSERT" },
+  sqlText: {
+    route: "control-sql",
+    step: 100_000,
+    latency: true,
+    label: "rows like them as INSERT text run from JavaScript, 16 KB per query, one row per INSERT",
+  },
   sqlTextMultiRow: {
     route: "control-sql?rowsPerInsert=100",
     step: 100_000,
+    latency: true,
     label: "… the same text with 100 rows per INSERT (`VALUES (…),(…)`)",
   },
   sqlBound: {
@@ -113,6 +120,13 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
 
   /** Restores `key` into `object` through real alarms: its status, time, the process's memory growth and CPU, and the latencies of requests sent meanwhile. */
   async function restoreInto(object, key, withRequests) {
+    // The request loop's idle latency first (it also wakes the object).
+    const idle = [];
+    for (let i = 0; withRequests && i < 30; i++) {
+      const t = performance.now();
+      await call(object, "ping");
+      idle.push(performance.now() - t);
+    }
     const cpu0 = cpuMs(pidA);
     const memory = rssSampler(pidA);
     const pings = withRequests ? requestLoop(() => call(object, "ping")) : null;
@@ -122,7 +136,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     const latencies = pings ? await pings.stop() : [];
     const mem = { ...memory.stop(), ...(v8 ? await v8.stop() : {}) };
     if (restored.state !== "completed") throw new Error(`restore ${restored.state}: ${JSON.stringify(restored.error)}`);
-    return { restored, wallMs: restored.finishedAt - restored.createdAt, mem, cpu: cpuMs(pidA) - cpu0, latencies };
+    return { restored, wallMs: restored.finishedAt - restored.createdAt, mem, cpu: cpuMs(pidA) - cpu0, latencies, idle };
   }
 
   try {
@@ -180,6 +194,8 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
           p50Ms: round(percentile(latencies, 50) ?? 0, 1),
           p99Ms: round(p99, 1),
           maxMs: round(Math.max(0, ...latencies), 1),
+          idleP50Ms: round(percentile(loud.idle, 50) ?? 0, 1),
+          idleP99Ms: round(percentile(loud.idle, 99) ?? 0, 1),
         },
         statements: quiet.restored.progress.statements,
         rowsWritten: quiet.restored.progress.rowsWritten,
@@ -198,17 +214,36 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     const controlMemory = {};
     const names = controls === true ? Object.keys(CONTROLS) : controls || [];
     for (const name of names) {
-      const { route, step } = CONTROLS[name];
+      const { route, step, latency } = CONTROLS[name];
       const [path, query] = route.split("?");
+      const runControl = async (object) => {
+        for (let from = 1; from <= rows; from += step) {
+          const range = `from=${from}&to=${Math.min(rows, from + step - 1)}`;
+          await call(object, `${path}?${query ? `${query}&` : ""}${range}`);
+        }
+      };
       await startHost();
       const sampler = rssSampler(pidA);
       const t0 = performance.now();
-      for (let from = 1; from <= rows; from += step) {
-        const range = `from=${from}&to=${Math.min(rows, from + step - 1)}`;
-        await call(`control-${name}`, `${path}?${query ? `${query}&` : ""}${range}`);
+      await runControl(`control-${name}`);
+      const control = { ...sampler.stop(), ms: Math.round(performance.now() - t0) };
+      if (latency) {
+        // Again in the same (now warm) process with the request loop, as the loud restore: the latency the runtime gives.
+        const pings = requestLoop(() => call(`control-${name}-loud`, "ping"));
+        await runControl(`control-${name}-loud`);
+        const latencies = await pings.stop();
+        control.requests = {
+          count: latencies.length,
+          p50Ms: round(percentile(latencies, 50) ?? 0, 1),
+          p99Ms: round(percentile(latencies, 99) ?? 0, 1),
+          maxMs: round(Math.max(0, ...latencies), 1),
+        };
       }
-      controlMemory[name] = { ...sampler.stop(), ms: Math.round(performance.now() - t0) };
-      log(`restore control ${name}: RSS +${controlMemory[name].growthMiB} MiB (anon +${controlMemory[name].anonGrowthMiB}) in ${controlMemory[name].ms} ms`);
+      controlMemory[name] = control;
+      log(
+        `restore control ${name}: RSS +${control.growthMiB} MiB (anon +${control.anonGrowthMiB}) in ${control.ms} ms` +
+          `${control.requests ? `; with requests: p99 ${control.requests.p99Ms} ms (p50 ${control.requests.p50Ms}) of ${control.requests.count}` : ""}`,
+      );
     }
     return { rows, variants: results, controlMemory };
   } finally {

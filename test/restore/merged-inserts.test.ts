@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { RestoreStatus } from "../../src/index.js";
 import { doBackend } from "../harness/backends.js";
 import { expectSameSnapshot } from "../harness/compare.js";
 import { restoreWithSqlite3 } from "../harness/restore.js";
 import { planTables, takeSnapshot } from "../harness/snapshot.js";
-import { createRestoreHarness, driveRestore, type RestoreHarness, type RestoreObject } from "./harness.js";
+import { createRestoreHarness, type RestoreHarness, restoreUpload } from "./harness.js";
 
 /**
  * The restore runs consecutive INSERTs into the same table with the same column list as one
@@ -13,7 +12,6 @@ import { createRestoreHarness, driveRestore, type RestoreHarness, type RestoreOb
  */
 describe("consecutive INSERTs merged into multi-row INSERTs", () => {
   let h: RestoreHarness;
-  let n = 0;
 
   beforeAll(async () => {
     h = await createRestoreHarness();
@@ -21,16 +19,6 @@ describe("consecutive INSERTs merged into multi-row INSERTs", () => {
   afterAll(async () => {
     await h?.dispose();
   });
-
-  async function restoreBytes(bytes: Uint8Array): Promise<{ status: RestoreStatus; target: RestoreObject }> {
-    const key = `merged/${n++}.sql`;
-    await h.putObject(key, bytes);
-    const target = h.object();
-    await target.config({ tickBudgetMs: 100, clockStepMs: 30 });
-    const started = await target.start({ key, manifestKey: null });
-    if (!started.result) throw new Error(`start: ${JSON.stringify(started.error)}`);
-    return { status: await driveRestore(target, started.result.id), target };
-  }
 
   const HEAD = [
     "PRAGMA foreign_keys=OFF;",
@@ -99,7 +87,7 @@ describe("consecutive INSERTs merged into multi-row INSERTs", () => {
     const tail = Buffer.from("INSERT INTO t VALUES(502,'ok','after');\nCOMMIT;\n");
     const dump = new Uint8Array(Buffer.concat([text, invalid, tail]));
 
-    const { status, target } = await restoreBytes(dump);
+    const { status, target } = await restoreUpload(h, dump);
     expect(status.error, JSON.stringify(status.error)).toBeNull();
     expect(status.state).toBe("completed");
     const cli = restoreWithSqlite3(dump);
@@ -117,7 +105,7 @@ describe("consecutive INSERTs merged into multi-row INSERTs", () => {
     const rows = Array.from({ length: 50 }, (_, i) => `INSERT INTO t VALUES(${i + 1},'v${i}','w');`);
     rows.splice(30, 0, "INSERT INTO t VALUES(7,'duplicate','w');");
     const text = `${[...HEAD, ...rows].join("\n")}\nCOMMIT;\n`;
-    const { status, target } = await restoreBytes(new Uint8Array(Buffer.from(text)));
+    const { status, target } = await restoreUpload(h, new Uint8Array(Buffer.from(text)));
     const offset = Buffer.byteLength(text.slice(0, text.indexOf("\nINSERT INTO t VALUES(7,'duplicate'")));
     expect(status.state).toBe("failed");
     expect(status.error?.code).toBe("STATEMENT_FAILED");

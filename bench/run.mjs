@@ -12,6 +12,7 @@
  *   npm run bench -- --sink local       headline figures into local R2 (default: the production-like sink; `null` counts parts only)
  *   npm run bench -- --real-sweep       also measures where SQLite writes doubles exactly (`--real-sweep-per N`)
  *   npm run bench -- --warm             keep one object process for all exports (default: a fresh one per format)
+ *   npm run bench -- --no-restore       leave out the restores of the sql/sql.gz dumps (`--restore-rows N`: their size)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
  * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into the
@@ -29,6 +30,7 @@ import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
 import { startR2Sink } from "./r2-sink.mjs";
+import { RESTORABLE, measureRestores } from "./restore-measure.mjs";
 import { newWorkerdPid, rssParts } from "./process-stats.mjs";
 import { summaryTable } from "./summary-table.mjs";
 
@@ -69,6 +71,9 @@ const sinkLatencyMs = Number(opt("sink-latency", "30"));
 const localColumn = sink === "prod" && !flag("no-local");
 const nodejsCompat = !flag("no-nodejs-compat");
 const repeat = Number(opt("repeat", "1"));
+/** Restores of the dump, for the SQL variants of the run, at the verdict table's size (1M rows when measured). */
+const restoreVariants = flag("no-restore") ? [] : formats.filter((f) => RESTORABLE.includes(f));
+const restoreRows = Number(opt("restore-rows", sizes.includes(1_000_000) ? "1000000" : String(sizes.at(-1))));
 if (flag("r2-inline") && flag("r2-process")) throw new Error("--r2-inline and --r2-process exclude each other");
 const r2Layout = flag("r2-inline") ? "inline" : "process";
 const log = (...a) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s]`, ...a);
@@ -391,6 +396,7 @@ const results = {
     naiveMax,
     r2Layout,
     freshProcessPerFormat: !warm,
+    restore: restoreVariants.length ? { variants: restoreVariants, rows: restoreRows } : null,
   },
   sizes: [],
 };
@@ -569,6 +575,19 @@ try {
     rmSync(copy, { force: true });
     rmSync(copy + "-wal", { force: true });
     rmSync(copy + "-shm", { force: true });
+  }
+
+  if (restoreVariants.length) {
+    // Its own processes (a host with a RestoreEngine, local R2 apart): bench/restore-measure.mjs.
+    try {
+      const measured = await measureRestores({ rows: restoreRows, variants: restoreVariants, keep, log });
+      results.restore = Object.fromEntries(
+        Object.entries(measured.variants).map(([v, r]) => [v, { vsSqlite3: r.loudRatio, growthMiB: r.memory.growthMiB, p99: r.requests.p99Ms, ...r }]),
+      );
+      results.restoreControls = measured.controlMemory;
+    } catch (e) {
+      failures.push(`restore: ${e?.stack ?? e}`);
+    }
   }
 
   // Scaling and summary.

@@ -11,7 +11,7 @@ const TARGET_RATIO = { sql: 1.2, csv: 1.5, ndjson: 1.5, json: 1.5, "sql.gz": 1.2
 const MAX_SCALING = 5.5;
 const MAX_P99_MS = 50;
 const MAX_GROWTH_MIB = 32;
-/** Restore × `sqlite3 new.db < dump.sql` (issue 18, item 3; measured once the restore engine lands). */
+/** Restore × `sqlite3 new.db < dump.sql` (issue 18, item 3; `results.restore`, measured by bench/restore-measure.mjs). */
 const MAX_RESTORE_RATIO = 1.5;
 
 const mark = (ok) => (ok ? "✓" : "✗");
@@ -137,9 +137,11 @@ export function summaryTable(results) {
   );
   const restore = results.restore ?? {};
   const restorable = (f) => /^sql(\.gz)?$/.test(f);
-  const pending = (f) => (restorable(f) ? "not measured yet" : null);
+  const pending = (f) => (restorable(f) ? "not measured" : null);
+  const restoreRows = results.options.restore?.rows;
+  const restoreSize = restoreRows && restoreRows !== main.rows ? ` (${label(restoreRows)} rows)` : "";
   out.push(
-    line("restore of the dump × `sqlite3 new.db < dump.sql`, requests meanwhile", `≤ ${MAX_RESTORE_RATIO}`, (f) => {
+    line(`restore of the dump${restoreSize} × \`sqlite3 new.db < dump.sql\`, requests meanwhile`, `≤ ${MAX_RESTORE_RATIO}`, (f) => {
       const r = restore[f]?.vsSqlite3;
       return typeof r === "number" ? `${fmt(r)} ${mark(r <= MAX_RESTORE_RATIO)}` : pending(f);
     }),
@@ -156,6 +158,18 @@ export function summaryTable(results) {
       return typeof v === "number" ? `${fmt(v, 0)} ${mark(v <= MAX_P99_MS)}` : pending(f);
     }),
   );
+  const controls = results.restoreControls ?? {};
+  const controlNames = ["sqlOnly", "sqlText", "sqlTextMultiRow", "sqlBound"].filter((name) => typeof controls[name]?.growthMiB === "number");
+  if (controlNames.length) {
+    const names = { sqlOnly: "SQL alone", sqlText: "INSERT text, 1 row per INSERT", sqlTextMultiRow: "100 rows per INSERT", sqlBound: "bound parameters" };
+    out.push(
+      line(
+        `restore controls, no durable-dump, cold process, RSS growth, MiB: ${controlNames.map((name) => names[name]).join(" / ")} (16 KB per query)`,
+        "(the runtime's share)",
+        (f) => (restore[f] ? controlNames.map((name) => fmt(controls[name].growthMiB, 1)).join(" / ") : null),
+      ),
+    );
+  }
   return out.join("\n") + "\n";
 }
 

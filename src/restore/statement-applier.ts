@@ -1,16 +1,18 @@
 /**
  * Applies a batch of statements to the database, inside the transaction that also saves the
  * checkpoint (see RestoreRunner). Each statement is planned just before it runs, so it sees what
- * the statements before it did. Statements that run as written are joined into queries of up to
- * 100,000 bytes (fewer calls into SQLite); translated ones, those with bound parameters and those
- * that change the schema run alone.
+ * the statements before it did. Statements that run as written are joined into queries of about
+ * 16 KB (fewer calls into SQLite), consecutive rows of a table merged into multi-row INSERTs;
+ * translated ones, those with bound parameters and those that change the schema run alone.
  */
 import { DumpError } from "../errors.js";
+import { concatBytes } from "../util/bytes.js";
 import { MAX_QUERY_BYTES, toQuery, utf8OrNull } from "./literal-binder.js";
 import { type Plan, type PlanContext, planStatement } from "./statement-plan.js";
 import { type StatementInfo, describeStatement } from "./statement-info.js";
 import type { SplitStatement } from "./statement-splitter.js";
 import type { TargetSchema } from "./target-schema.js";
+import { valuesList } from "./values-list.js";
 
 /** What the restore tracks across statements, saved with each checkpoint. */
 export interface ApplyState {
@@ -63,39 +65,78 @@ function statementError(error: unknown): DumpError {
 }
 
 /**
- * Statements run as written, one after the other in the splitter's buffer, joined into one query
- * of at most {@link MAX_QUERY_BYTES}: their text is decoded in one go when the query runs.
+ * Statements run as written, joined into one query of at most {@link GROUP_BYTES} (a statement
+ * larger than that alone, up to {@link MAX_QUERY_BYTES}). Consecutive INSERTs into the same table
+ * with the same column list (the same text up to `VALUES`, so the same description) are merged
+ * into one multi-row INSERT: their tuples follow the first one's, separated by commas. A merged
+ * INSERT inserts the same rows in the same order as the INSERTs it replaces, in the same
+ * transaction; when any statement of the group fails the whole batch is rolled back and applied
+ * again one statement at a time, with nothing merged.
+ *
+ * The last statement of a query always stays as the dump has it: the runtime runs every statement
+ * of a query but the last at once, and keeps the last one compiled in its cache of queries
+ * (workerd's `SqlStorage::exec`), where a multi-row INSERT would take much more memory than one
+ * row's (bench/README.md, "Restores").
  */
 class QueryGroup {
   readonly #sql: SqlStorage;
+  /** The statements of the group, as the dump has them (run one by one if the text is not all valid UTF-8). */
   #statements: Uint8Array[] = [];
+  /** The query's pieces: whole statements, an INSERT up to the end of its tuples, `,` and further tuples. */
+  #pieces: Uint8Array[] = [];
   #bytes = 0;
+  /** The description shared by the INSERT being merged (its text is open after its last tuple), or null. */
+  #open: StatementInfo | null = null;
+  /** Whether the last statement added had its tuples merged into the INSERT before it. */
+  #merged = false;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
   }
 
-  /** Whether `bytes` can join the group: it fits, and follows the last statement in the same buffer. */
+  /** Whether a statement of `bytes` fits the group. */
   accepts(bytes: Uint8Array): boolean {
-    const last = this.#statements[this.#statements.length - 1];
-    if (!last) return true;
-    return this.#bytes + bytes.length <= GROUP_BYTES && bytes.buffer === last.buffer && bytes.byteOffset === last.byteOffset + last.length;
+    return this.#bytes === 0 || this.#bytes + bytes.length <= GROUP_BYTES;
   }
 
-  add(bytes: Uint8Array): void {
+  /** Adds a statement; `insert` describes it when it is an INSERT of rows whose tuples may be merged with the INSERT before it. */
+  add(bytes: Uint8Array, insert: StatementInfo | null): void {
     this.#statements.push(bytes);
     this.#bytes += bytes.length;
+    const tuples = insert?.body ? valuesList(bytes, insert.body) : null;
+    this.#merged = tuples !== null && this.#open === insert;
+    if (tuples && this.#merged) {
+      this.#pieces.push(COMMA, bytes.subarray(tuples.start, tuples.end));
+      return;
+    }
+    this.#close();
+    if (tuples) {
+      this.#pieces.push(bytes.subarray(0, tuples.end));
+      this.#open = insert;
+    } else this.#pieces.push(bytes);
+  }
+
+  #close(): void {
+    if (this.#open) this.#pieces.push(SEMICOLON);
+    this.#open = null;
   }
 
   /** Runs the group's statements (one query, or one per statement when the text is not all valid UTF-8) and empties it. */
   flush(): void {
+    if (this.#merged) {
+      // The last statement runs alone, as written (see above).
+      this.#pieces.splice(-2, 2, SEMICOLON, this.#statements[this.#statements.length - 1]!);
+      this.#open = null;
+      this.#merged = false;
+    }
+    this.#close();
     const statements = this.#statements;
+    const pieces = this.#pieces;
     if (statements.length === 0) return;
     this.#statements = [];
+    this.#pieces = [];
     this.#bytes = 0;
-    const first = statements[0]!;
-    const last = statements[statements.length - 1]!;
-    const text = utf8OrNull(new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset));
+    const text = utf8OrNull(pieces.length === 1 ? pieces[0]! : concatBytes(pieces));
     try {
       if (text !== null) run(this.#sql, text, []);
       else
@@ -109,6 +150,9 @@ class QueryGroup {
     }
   }
 }
+
+const COMMA = new Uint8Array([0x2c]);
+const SEMICOLON = new Uint8Array([0x3b]);
 
 export class StatementApplier {
   readonly #sql: SqlStorage;
@@ -157,7 +201,8 @@ export class StatementApplier {
         } else {
           const asWritten = !single && !planned.schemaChange && planned.bytes === statement.bytes && planned.bytes.length <= MAX_QUERY_BYTES;
           if (!asWritten || !group.accepts(planned.bytes)) group.flush();
-          if (asWritten) group.add(planned.bytes);
+          // Rows of an ordinary table (a reusable plan) as the dump has them may be merged.
+          if (asWritten) group.add(planned.bytes, info.kind === "insert" && planned.reusable ? info : null);
           else {
             const query = toQuery(planned.bytes, planned.mayBind);
             run(this.#sql, query.sql, query.params);

@@ -7,10 +7,11 @@ export function yieldToEvents(): Promise<void> {
 export const SLICE_MS = 20;
 
 /**
- * The batch size (rows, entries, bytes) that makes one slice take about {@link SLICE_MS}, given
- * that `current` took `elapsedMs`: scaled in proportion, at most doubled, within `[min, max]`.
+ * The batch size (rows, entries, bytes) that makes one slice take about `targetMs` ({@link
+ * SLICE_MS} unless said), given that `current` took `elapsedMs`: scaled in proportion, at most
+ * doubled, within `[min, max]`.
  */
-export function adaptBatch(current: number, elapsedMs: number, min: number, max: number): number {
-  const scaled = elapsedMs <= 0 ? current * 2 : Math.round((current * SLICE_MS) / elapsedMs);
+export function adaptBatch(current: number, elapsedMs: number, min: number, max: number, targetMs = SLICE_MS): number {
+  const scaled = elapsedMs <= 0 ? current * 2 : Math.round((current * targetMs) / elapsedMs);
   return Math.max(min, Math.min(max, scaled, current * 2));
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { RestoreStatus } from "../../src/index.js";
-import { createRestoreHarness, driveRestore, type RestoreHarness } from "./harness.js";
+import { createRestoreHarness, driveRestore, type RestoreHarness, restoreUpload } from "./harness.js";
 
 /**
  * Bad input fails the job (never tick()) with a typed error that says where, and what was
@@ -10,7 +10,6 @@ import { createRestoreHarness, driveRestore, type RestoreHarness } from "./harne
  */
 describe("bad input", () => {
   let h: RestoreHarness;
-  let n = 0;
 
   beforeAll(async () => {
     h = await createRestoreHarness();
@@ -24,13 +23,7 @@ describe("bad input", () => {
     bytes: Uint8Array | string,
     options: { readBytes?: number } = {},
   ): Promise<{ status: RestoreStatus; rows: (sql: string) => Promise<unknown[][]> }> {
-    const key = `bad/${n++}.sql`;
-    await h.putObject(key, bytes);
-    const target = h.object();
-    await target.config({ tickBudgetMs: 100, clockStepMs: 30, ...options });
-    const started = await target.start({ key, manifestKey: null });
-    if (!started.result) throw new Error(`start: ${JSON.stringify(started.error)}`);
-    const status = await driveRestore(target, started.result.id);
+    const { status, target } = await restoreUpload(h, bytes, options);
     return { status, rows: async (sql) => (await target.query(sql)).rows };
   }
 

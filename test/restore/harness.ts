@@ -169,6 +169,21 @@ export async function restore(obj: RestoreObject, options: RestoreStartOptions, 
   return driveRestore(obj, started.result.id, maxTicks === undefined ? {} : { maxTicks });
 }
 
+let uploads = 0;
+
+/** Uploads `bytes` and restores them (no manifest) into a fresh object in small ticks: the restore's status, and the object. */
+export async function restoreUpload(
+  h: RestoreHarness,
+  bytes: Uint8Array | string,
+  config: RestoreHostConfig = {},
+): Promise<{ status: RestoreStatus; target: RestoreObject }> {
+  const key = `uploads/${uploads++}.sql`;
+  await h.putObject(key, bytes);
+  const target = h.object();
+  await target.config({ tickBudgetMs: 100, clockStepMs: 30, ...config });
+  return { status: await restore(target, { key, manifestKey: null }), target };
+}
+
 /** A harness with an object filled by `statements`, and how its tables are read and what they hold. */
 export async function seededSource(
   statements: (Statement | string)[],

@@ -34,6 +34,9 @@ const sizes = (args.smoke ? "20,40" : args.sizes).split(",").map(Number);
 const repeat = args.smoke ? 1 : Number(args.repeat);
 const outDir = args.out ?? join(ROOT, "bench", args.smoke ? ".data/smoke" : "results");
 const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-fleet-"));
+// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+// them only fire-and-forget at dispose(), which the process's exit cuts short.
+process.env.TMPDIR = work;
 const bindings = { FLEET_PROGRESS_INTERVAL_MS: "0" };
 if (args.concurrency) bindings.FLEET_CONCURRENCY = args.concurrency;
 if (args["objects-per-instance"]) bindings.FLEET_OBJECTS_PER_INSTANCE = args["objects-per-instance"];

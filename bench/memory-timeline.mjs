@@ -43,6 +43,9 @@ if (typeof WebSocket !== "function") {
 const bundle = join(HERE, ".data", "host.js");
 await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
 const work = mkdtempSync(join(tmpdir(), "durable-dump-memory-"));
+// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+// them only fire-and-forget at dispose(), which the process's exit cuts short.
+process.env.TMPDIR = work;
 const options = (inspect) => ({
   modules: true,
   scriptPath: bundle,

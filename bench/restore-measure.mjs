@@ -76,6 +76,10 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
   const bundle = join(ROOT, "bench", ".data", "restore-host.js");
   await bundleWorker({ entry: join(HERE, "restore-host.ts"), outfile: bundle, sourcemap: false });
   const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-restore-"));
+  // Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+  // them only fire-and-forget at dispose(), which the process's exit cuts short.
+  const tmpBefore = process.env.TMPDIR;
+  process.env.TMPDIR = work;
   // Workerd processes started by the caller (bench/run.mjs's) are not ours to measure.
   const others = workerdPids();
   const r2 = await startR2Process({ persist: join(work, "r2") });
@@ -249,6 +253,8 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
   } finally {
     await mf?.dispose();
     await r2.mf.dispose();
+    if (tmpBefore === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpBefore;
     if (!keep) rmSync(work, { recursive: true, force: true });
     else log(`restore: kept ${work}`);
   }

@@ -83,6 +83,9 @@ const T0 = performance.now();
 const bundle = join(ROOT, "bench", ".data", "host.js");
 await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
 const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
+// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+// them only fire-and-forget at dispose(), which the process's exit cuts short.
+process.env.TMPDIR = work;
 const persist = { do: join(work, "do"), r2: join(work, "r2") };
 // Process B (local R2) starts first: A's binding needs its address. Each process is told apart
 // by the workerd child that appeared when it started.

@@ -23,6 +23,9 @@ const FORK = "acme-fork";
 
 const t0 = performance.now();
 const work = mkdtempSync(join(tmpdir(), "durable-dump-demo-"));
+// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+// them only fire-and-forget at dispose(), which the process's exit cuts short.
+process.env.TMPDIR = work;
 let mf;
 
 async function api(method, path, body, headers = {}, tenant = TENANT) {

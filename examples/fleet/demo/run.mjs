@@ -63,6 +63,9 @@ function statusLine() {
 }
 
 const work = mkdtempSync(join(tmpdir(), "durable-dump-fleet-demo-"));
+// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
+// them only fire-and-forget at dispose(), which the process's exit cuts short.
+process.env.TMPDIR = work;
 let mf;
 
 async function main() {

@@ -15,7 +15,7 @@ import { adaptBatch, yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
 import { KvSteps } from "./kv-steps.js";
-import { MAX_SLICE_CHARS } from "./slices.js";
+import { MAX_GZIP_SLICE_CHARS, MAX_SLICE_CHARS } from "./slices.js";
 import { openTableReader } from "./table-plan.js";
 
 /**
@@ -170,6 +170,7 @@ export class ExportRunner {
       return;
     }
     const started = this.#deps.now();
+    const sliceChars = record.options.gzip ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS;
     let rows = 0;
     let chars = 0;
     let batch: ReturnType<TableReader["read"]>;
@@ -192,7 +193,7 @@ export class ExportRunner {
       record.stats.rowsWritten += batch.rows;
       rows += batch.rows;
       chars += batch.text.length;
-    } while (!batch.done && batch.rows > 0 && rows < this.#batchRows && chars < MAX_SLICE_CHARS);
+    } while (!batch.done && batch.rows > 0 && rows < this.#batchRows && chars < sliceChars);
     if (batch.done) cursor.step = "tableFooter";
     // Date.now() does not advance during synchronous work in workerd, so the slice is timed across the yield.
     await yieldToEvents();

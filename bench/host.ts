@@ -32,6 +32,7 @@ import { builtinFormatters } from "../src/formats/builtins.js";
 import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/sqlite/value-encoders.js";
 import { quoteIdentifier } from "../src/util/sql-text.js";
 import { LIMITS } from "../src/export/options.js";
+import { MAX_GZIP_SLICE_CHARS, MAX_SLICE_CHARS } from "../src/export/slices.js";
 import { CREATE_MIXED as CREATE, SEED_MIXED as SEED } from "./mixed-table.js";
 
 interface Env {
@@ -546,7 +547,7 @@ export class BenchHost implements DurableObject {
     let key = null;
     let slice = 0;
     for (let first = true; ; first = false) {
-      // The engine's limits (export-runner.ts): batches of at most 256 KiB, a yield every 512 KiB.
+      // The engine's limits (export-runner.ts): batches of at most 256 KiB, a yield every slice.
       const b = reader.read(key, 0, 20_000, 256 * 1024, first);
       key = b.last;
       const batch = typeof b.text === "string" ? encoder.encode(b.text) : b.text;
@@ -559,7 +560,7 @@ export class BenchHost implements DurableObject {
         });
       } else copy(batch, part, () => {});
       if (b.done) break;
-      if (slice >= 512 * 1024) {
+      if (slice >= (deflater ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS)) {
         slice = 0;
         await yieldNow();
       }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // npm run demo: the whole job end to end, on this machine, in about a minute.
 // Builds the example Worker, runs it in Miniflare (workerd) with a local R2 bucket, seeds a
-// million-row database through the Worker, exports it with real alarms, downloads the dump,
-// restores it into an independent SQLite and checks every table, then restores the dump into a
-// second object (a fork of the tenant) and checks that too. Exits non-zero on any failure.
+// million-row database and the tenant's settings (key-value entries) through the Worker, exports
+// both with real alarms, downloads the dump, restores it into an independent SQLite and checks
+// every table, then restores the dump and the settings into a second object (a fork of the
+// tenant) and checks that too. Exits non-zero on any failure.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -189,7 +190,7 @@ async function main() {
   );
   console.log(`  total time      ${fmt.s(totalMs)}  (seeding ${fmt.s(seedMs)})`);
   if (failures > 0) throw new Error(`${failures} check(s) failed`);
-  console.log(`  result          ${green("every table matches, in the restored file and in the fork")}`);
+  console.log(`  result          ${green("every table matches, in the restored file and in the fork, and every setting in the fork")}`);
 }
 
 /** How the dump is restored: the sqlite3 CLI when present, else sql.js (which has no FTS5). */

@@ -11,8 +11,9 @@
 export const MAX_SLICE_CHARS = 512 * 1024;
 
 /**
- * The same for a gzip export: half a segment (`GZIP_SEGMENT_BYTES`), so that a slice deflates at
- * most one segment, which takes about as long as rendering it (p99 of requests during a 1M-row
- * gzip export 57–73 → 32–54 ms; bench/README.md, "Round two, final").
+ * The same for a gzip export: half a segment (`GZIP_SEGMENT_BYTES`), so that a slice deflates
+ * about one segment (at most one when characters are bytes), which takes about as long as
+ * rendering it (p99 of requests during a 1M-row gzip export 57–73 → 32–54 ms; bench/README.md,
+ * "Round two, final").
  */
 export const MAX_GZIP_SLICE_CHARS = 128 * 1024;

@@ -228,12 +228,20 @@ describe("bad input: each with its typed error", () => {
 
   test("truncated: without its trailer, or inside a line: KV_FILE_INVALID; entries before the cut are committed", async () => {
     const all = lines();
-    for (const cut of [`${all.slice(0, -1).join("\n")}\n`, file.slice(0, Math.floor(file.length / 2))]) {
-      const { status, target } = await restoreFile(cut);
+    // Every line but the header and the trailer is an entry: without the trailer, all of them are committed.
+    const cuts = [
+      { text: `${all.slice(0, -1).join("\n")}\n`, committed: all.length - 2 },
+      { text: file.slice(0, Math.floor(file.length / 2)), committed: null },
+    ];
+    for (const cut of cuts) {
+      const { status, target } = await restoreFile(cut.text);
       expect(status?.state).toBe("failed");
       expect(status?.error?.code).toBe("KV_FILE_INVALID");
       expect(status?.error?.message).toContain("truncated");
-      expect(Object.keys(await target.kvDescribe()).length).toBe(status?.progress.kvEntriesRestored);
+      const held = Object.keys(await target.kvDescribe()).length;
+      expect(held).toBe(status?.progress.kvEntriesRestored);
+      if (cut.committed === null) expect(held).toBeGreaterThan(0);
+      else expect(held).toBe(cut.committed);
     }
   });
 

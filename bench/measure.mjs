@@ -36,13 +36,23 @@ export function requestLoop(request) {
   };
 }
 
-/** Samples a process's RSS every 50 ms until stopped; `stop()` returns its growth at the peak, in MiB. */
+/**
+ * Samples a process's RSS every 50 ms until stopped; `stop()` returns its growth at the peak
+ * (MiB, split into anonymous memory and file pages) and the samples.
+ */
 export function rssSampler(pid) {
   const start = rssParts(pid);
+  const t0 = performance.now();
   let peak = start;
+  let peakAt = 0;
+  const samples = [];
   const timer = setInterval(() => {
     const parts = rssParts(pid);
-    if (parts.rss > peak.rss) peak = parts;
+    samples.push(parts.rss);
+    if (parts.rss > peak.rss) {
+      peak = parts;
+      peakAt = performance.now() - t0;
+    }
   }, 50);
   return {
     stop() {
@@ -51,7 +61,12 @@ export function rssSampler(pid) {
         rssStartMiB: round(start.rss / 2 ** 20, 1),
         rssPeakMiB: round(peak.rss / 2 ** 20, 1),
         growthMiB: round((peak.rss - start.rss) / 2 ** 20, 1),
+        // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
         anonGrowthMiB: round((peak.anon - start.anon) / 2 ** 20, 1),
+        fileGrowthMiB: round((peak.file - start.file) / 2 ** 20, 1),
+        /** When the peak was sampled, ms after the sampler started: a transient peak shows as one late sample. */
+        peakAtMs: Math.round(peakAt),
+        samples,
       };
     },
   };

@@ -31,7 +31,8 @@ import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
 import { startR2Sink } from "./r2-sink.mjs";
 import { RESTORABLE, measureRestores } from "./restore-measure.mjs";
-import { newWorkerdPid, rssParts } from "./process-stats.mjs";
+import { rssSampler } from "./measure.mjs";
+import { newWorkerdPid } from "./process-stats.mjs";
 import { summaryTable } from "./summary-table.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -169,41 +170,6 @@ function pingLoop(name, delayMs = 0) {
       done = true;
       await loop;
       return pings;
-    },
-  };
-}
-/**
- * Samples a process's RSS every 50 ms until stopped; `stop()` returns its growth at the peak
- * (MiB, split into anonymous memory and file pages) and the samples.
- */
-function rssSampler(pid) {
-  const start = rssParts(pid);
-  const t0 = performance.now();
-  let peak = start;
-  let peakAt = 0;
-  const samples = [];
-  const timer = setInterval(() => {
-    const parts = rssParts(pid);
-    samples.push(parts.rss);
-    if (parts.rss > peak.rss) {
-      peak = parts;
-      peakAt = performance.now() - t0;
-    }
-  }, 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      return {
-        rssStartMiB: round(start.rss / 2 ** 20, 1),
-        rssPeakMiB: round(peak.rss / 2 ** 20, 1),
-        growthMiB: round((peak.rss - start.rss) / 2 ** 20, 1),
-        // The peak's growth split: anonymous memory (heaps, buffers) and file pages (workerd's code, first run).
-        anonGrowthMiB: round((peak.anon - start.anon) / 2 ** 20, 1),
-        fileGrowthMiB: round((peak.file - start.file) / 2 ** 20, 1),
-        /** When the peak was sampled, ms after the sampler started: a transient peak shows as one late sample. */
-        peakAtMs: Math.round(peakAt),
-        samples,
-      };
     },
   };
 }

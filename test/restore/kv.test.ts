@@ -144,6 +144,18 @@ describe("which entries a restore writes", () => {
     expect(await target.keys("durable-dump:wake:host")).toEqual(["durable-dump:wake:host"]);
   });
 
+  test("an entry written between start and the job's first tick fails the job (TARGET_NOT_EMPTY), nothing written", async () => {
+    const target = await fresh();
+    const started = await target.start({ key: kvKeyOf(dumps.plain) });
+    expect(started.error).toBeUndefined();
+    await target.kvPut({ "written:meanwhile": 1 });
+    const status = await driveRestore(target, started.result!.id);
+    expect(status.state).toBe("failed");
+    expect(status.error?.code).toBe("TARGET_NOT_EMPTY");
+    expect(status.progress.kvEntriesRestored).toBe(0);
+    expect(Object.keys(await target.kvDescribe())).toEqual(["written:meanwhile"]);
+  });
+
   test("replace deletes hundreds of entries (in batches) and drops the tables, then restores", async () => {
     const target = await fresh();
     await target.kvPut(Object.fromEntries(Array.from({ length: 700 }, (_, i) => [`old:${i}`, i])));

@@ -101,6 +101,16 @@ describe("consecutive INSERTs merged into multi-row INSERTs", () => {
     expect((await target.query("SELECT count(*), sum(n) FROM tiny")).rows).toEqual([[2000, 1999000]]);
   });
 
+  test("consecutive INSERTs do run as one statement: changes() after them counts their rows", async () => {
+    // changes() is the one thing a merged INSERT changes: the rows of the last INSERT statement.
+    const rows = Array.from({ length: 100 }, (_, i) => `INSERT INTO tiny VALUES(${i});`);
+    const text = `${[...HEAD, ...rows, "INSERT INTO log VALUES(changes(), 'probe');"].join("\n")}\nCOMMIT;\n`;
+    const { status, target } = await restoreUpload(h, new Uint8Array(Buffer.from(text)));
+    expect(status.state, JSON.stringify(status.error)).toBe("completed");
+    expect((await target.query("SELECT n FROM log WHERE v = 'probe'")).rows).toEqual([[100]]);
+    expect((await target.query("SELECT count(*), sum(n) FROM tiny")).rows).toEqual([[100, 4950]]);
+  });
+
   test("a row that fails amid rows that merge: STATEMENT_FAILED at its offset, every row before it committed, none after", async () => {
     const rows = Array.from({ length: 50 }, (_, i) => `INSERT INTO t VALUES(${i + 1},'v${i}','w');`);
     rows.splice(30, 0, "INSERT INTO t VALUES(7,'duplicate','w');");

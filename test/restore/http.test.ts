@@ -9,7 +9,8 @@ describe("createDumpHandler: restore routes", () => {
   beforeAll(async () => {
     rt = await startExample("demo", { DUMP_TICK_BUDGET_MS: "200" });
     await seed(rt, "source", ["customers", "products"]);
-    const started = await rt.json("/source/dumps", { ...jsonBody("POST", {}), expected: 202 });
+    // kv: the tenant's settings (key-value entries the demo's seeding puts) go with the tables.
+    const started = await rt.json("/source/dumps", { ...jsonBody("POST", { kv: true }), expected: 202 });
     const done = await waitForJob(rt, "source", started.id);
     expect(done.state).toBe("completed");
     key = done.outputs[0].key;
@@ -35,7 +36,7 @@ describe("createDumpHandler: restore routes", () => {
     }
   }
 
-  test("POST forks a tenant into another object: 202 with Location, then the same tables, row for row", async () => {
+  test("POST forks a tenant into another object: 202 with Location, then the same tables, row for row, and the same settings", async () => {
     // Another tenant's dump: only for a caller who holds that tenant's token too.
     const forbidden = await rt.fetch("/fork/restores", jsonBody("POST", { key, replace: true }));
     expect([forbidden.status, ((await forbidden.json()) as any).error.code]).toEqual([403, "FORBIDDEN"]);
@@ -59,6 +60,7 @@ describe("createDumpHandler: restore routes", () => {
     const [source, fork] = [await rt.json("/source/_demo/checksum"), await rt.json("/fork/_demo/checksum")];
     expect(fork).toEqual(source);
     expect(source.tables.find((t: any) => t.name === "customers").rows).toBeGreaterThan(0);
+    expect(source.settings.entries).toBeGreaterThan(0);
     expect((await rt.json("/fork/restores")).restores.map((r: any) => r.id)).toEqual([started.id]);
   });
 

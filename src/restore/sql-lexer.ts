@@ -5,6 +5,8 @@
  * numbers and operators come out as words and punctuation, which is all the restore needs.
  */
 
+import { isIdChar, isSpace } from "./sql-bytes.js";
+
 /** Kinds of token. */
 export enum Tok {
   /** A keyword, a bare identifier or a number (SQLite's IdChar run). */
@@ -24,14 +26,6 @@ export interface SqlToken {
   type: Tok;
   start: number;
   end: number;
-}
-
-function isIdChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || c >= 0x80;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c;
 }
 
 const UTF8 = new TextDecoder();

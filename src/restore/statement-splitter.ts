@@ -9,6 +9,7 @@
  * of the next statement. Within a statement it keeps the statement's bytes and where its scan
  * stands, so a statement larger than one read (a 2 MB blob is 4 MB of hex) costs one pass.
  */
+import { isIdChar, isSpace } from "./sql-bytes.js";
 
 /** Token classes of `sqlite3_complete()`. */
 enum Token {
@@ -55,15 +56,6 @@ enum Inside {
   BlockComment = 3,
   /** A keyword or identifier; `#wordStart` is where it began. */
   Word = 4,
-}
-
-/** SQLite's `IdChar`: letters, digits, `_`, `$` and every byte of a multi-byte UTF-8 character. */
-function isIdChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || c >= 0x80;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c;
 }
 
 /** The `sqlite3_complete()` token of the identifier or keyword `bytes[start, end)`. */

@@ -9,6 +9,8 @@
  * a column name) keeps its INSERT as it is.
  */
 
+import { isSpace } from "./sql-bytes.js";
+
 const QUOTE = 0x27;
 const OPEN = 0x28;
 const CLOSE = 0x29;
@@ -18,10 +20,6 @@ const SEMICOLON = 0x3b;
 const VALUES = "values";
 /** Words a tuple of literals may hold (lower case): NULL, and the functions `sqlite3 .dump` writes text with. */
 const WORDS = new Set(["null", "replace", "char", "unistr"]);
-
-function isSpace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x0c;
-}
 
 function isLetter(c: number | undefined): boolean {
   return c !== undefined && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;

@@ -11,7 +11,7 @@
  * a request loop measures latency. Then the controls of what the runtime itself costs, each in a
  * cold process. Every restored table must give the source's aggregates, and the CLI's.
  */
-import { Miniflare } from "miniflare";
+import { coldHost } from "./cold-host.mjs";
 import { spawnSync } from "node:child_process";
 import { closeSync, createWriteStream, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,17 +84,9 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
   const others = workerdPids();
   const r2 = await startR2Process({ persist: join(work, "r2") });
   const pidB = newWorkerdPid(others);
-  let mf = null;
-  let pidA = null;
-
-  /** Starts (or restarts, cold) the object's process over the persisted objects. */
-  async function startHost() {
-    const known = [...others, pidB];
-    if (mf) {
-      known.push(pidA);
-      await mf.dispose();
-    }
-    mf = new Miniflare({
+  /** The object's process, started (or restarted, cold) over the persisted objects. */
+  const host = coldHost(
+    () => ({
       modules: true,
       scriptPath: bundle,
       compatibilityDate: "2025-04-01",
@@ -102,13 +94,13 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
       durableObjectsPersist: join(work, "do"),
       unsafeBindings: [r2.bucketBinding("DUMPS")],
       ...(heap ? { inspectorPort } : {}),
-    });
-    await mf.ready;
-    pidA = newWorkerdPid(known);
-  }
+    }),
+    [...others, pidB],
+  );
+  const startHost = () => host.start();
 
   async function call(object, route) {
-    const res = await mf.dispatchFetch(`http://bench/${object}/${route}`, { method: "POST" });
+    const res = await host.mf.dispatchFetch(`http://bench/${object}/${route}`, { method: "POST" });
     const body = await res.json();
     if (res.status !== 200) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
     return body;
@@ -131,8 +123,8 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
       await call(object, "ping");
       idle.push(performance.now() - t);
     }
-    const cpu0 = cpuMs(pidA);
-    const memory = rssSampler(pidA);
+    const cpu0 = cpuMs(host.pid);
+    const memory = rssSampler(host.pid);
     const pings = withRequests ? requestLoop(() => call(object, "ping")) : null;
     const v8 = heap && !withRequests ? await heapSampler(inspectorPort) : null;
     const started = await call(object, `restore?key=${encodeURIComponent(key)}`);
@@ -140,7 +132,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     const latencies = pings ? await pings.stop() : [];
     const mem = { ...memory.stop(), ...(v8 ? await v8.stop() : {}) };
     if (restored.state !== "completed") throw new Error(`restore ${restored.state}: ${JSON.stringify(restored.error)}`);
-    return { restored, wallMs: restored.finishedAt - restored.createdAt, mem, cpu: cpuMs(pidA) - cpu0, latencies, idle };
+    return { restored, wallMs: restored.finishedAt - restored.createdAt, mem, cpu: cpuMs(host.pid) - cpu0, latencies, idle };
   }
 
   try {
@@ -154,7 +146,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
       if (dump.state !== "completed") throw new Error(`export ${dump.state}: ${JSON.stringify(dump.error)}`);
       const key = dump.outputs[0].key;
       const path = join(work, gzip ? "dump.sql.gz" : "dump.sql");
-      const res = await mf.dispatchFetch(`http://bench/source/download?key=${encodeURIComponent(key)}`);
+      const res = await host.mf.dispatchFetch(`http://bench/source/download?key=${encodeURIComponent(key)}`);
       await pipeline(Readable.fromWeb(res.body), createWriteStream(path));
       const cli = cliRestore(work, path, gzip);
       dumps[v] = { key, path, gzip, cli };
@@ -227,7 +219,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
         }
       };
       await startHost();
-      const sampler = rssSampler(pidA);
+      const sampler = rssSampler(host.pid);
       const t0 = performance.now();
       await runControl(`control-${name}`);
       const control = { ...sampler.stop(), ms: Math.round(performance.now() - t0) };
@@ -251,7 +243,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     }
     return { rows, variants: results, controlMemory };
   } finally {
-    await mf?.dispose();
+    await host.dispose();
     await r2.mf.dispose();
     if (tmpBefore === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmpBefore;

@@ -20,7 +20,7 @@
  * after a network-like delay), and again into local R2, which by default runs in a second workerd
  * process (bench/r2-process.mjs).
  */
-import { Miniflare } from "miniflare";
+import { coldHost } from "./cold-host.mjs";
 import { execSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,20 +95,13 @@ const r2Process = r2Layout === "process" && usesLocalR2 ? await startR2Process({
 const pidLocalR2 = r2Process ? newWorkerdPid([]) : null;
 // The production-like sink: a Node child process (its CPU is its own, reported apart).
 const r2Sink = await startR2Sink({ latencyMs: sinkLatencyMs });
-/** The object's process (A): a Miniflare instance over the persisted Durable Object data. */
-let mf = null;
-let pidA = null;
 /**
- * Starts process A, or restarts it: the objects keep their databases (persisted on disk) and come
- * back cold, with nothing in memory, as an object woken by its alarm does.
+ * The object's process (A), over the persisted Durable Object data; `startHost()` starts it, or
+ * restarts it cold: the objects keep their databases and come back with nothing in memory, as an
+ * object woken by its alarm does.
  */
-async function startHost() {
-  const known = pidLocalR2 ? [pidLocalR2] : [];
-  if (mf) {
-    known.push(pidA);
-    await mf.dispose();
-  }
-  mf = new Miniflare({
+const host = coldHost(
+  () => ({
     modules: true,
     scriptPath: bundle,
     compatibilityDate: "2025-04-01",
@@ -119,20 +112,20 @@ async function startHost() {
     ...(r2Process
       ? { unsafeBindings: [r2Process.bucketBinding("DUMPS"), r2Sink.binding("SINK")] }
       : { r2Buckets: ["DUMPS"], r2Persist: persist.r2, unsafeBindings: [r2Sink.binding("SINK")] }),
-  });
-  await mf.ready;
-  pidA = newWorkerdPid(known);
-}
+  }),
+  pidLocalR2 ? [pidLocalR2] : [],
+);
+const startHost = () => host.start();
 await startHost();
 log(
-  `local R2: ${r2Process ? `second workerd process (pid ${pidLocalR2}, ${r2Process.address}); the object's process is pid ${pidA}` : `inline, in the object's workerd process (pid ${pidA})`}`,
+  `local R2: ${r2Process ? `second workerd process (pid ${pidLocalR2}, ${r2Process.address}); the object's process is pid ${host.pid}` : `inline, in the object's workerd process (pid ${host.pid})`}`,
 );
 log(
   `production-like sink: pid ${r2Sink.pid}, ${r2Sink.address}, ${sinkLatencyMs} ms per call; headline figures into ${sink === "prod" ? "it" : sink === "local" ? "local R2" : "a null sink"}`,
 );
 
 async function call(name, route, { method = "GET" } = {}) {
-  const res = await mf.dispatchFetch(`http://bench/${encodeURIComponent(name)}/${route}`, { method });
+  const res = await host.mf.dispatchFetch(`http://bench/${encodeURIComponent(name)}/${route}`, { method });
   const body = await res.json();
   if (res.status !== 200) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
   return body;
@@ -227,7 +220,7 @@ function timeShell(cmd, repeat) {
  */
 async function exportRun(name, run, { pings: withPings = true, into = sink } = {}) {
   const { format, gzip } = variant(run);
-  const pid = pidA;
+  const pid = host.pid;
   // Idle ping baseline; it also wakes the object, so that no run pays for the first request.
   const idle = [];
   for (let i = 0; i < 30; i++) {
@@ -440,7 +433,7 @@ try {
         // Its output goes at once: 0.7 GB more on disk at 5M rows slowed the local R2 process down.
         await call(name, "forget", { method: "POST" });
         log(
-          `export ${run} (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}, no other request: ${quiet.state} in ${quiet.wallMs} ms, ` +
+          `export ${run} (${rows} rows)${warm ? "" : `, fresh object process (pid ${host.pid})`}, no other request: ${quiet.state} in ${quiet.wallMs} ms, ` +
             `RSS +${quiet.memory.growthMiB} MiB (anon +${quiet.memory.anonGrowthMiB}, file +${quiet.memory.fileGrowthMiB})`,
         );
       }
@@ -503,19 +496,19 @@ try {
       // page cache and the runtime's first-use growth come with any read of the data.
       if (!warm) await startHost();
       for (let i = 0; i < 30; i++) await call(name, "ping");
-      const sampler = rssSampler(pidA);
+      const sampler = rssSampler(host.pid);
       const scan = await call(name, "scan?batch=2000", { method: "POST" });
       const { samples, ...memory } = sampler.stop();
       entry.scanFloor = { ...scan, memory };
       log(
-        `plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${pidA})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`,
+        `plain scan floor (${scan.rows} rows${warm ? "" : `, fresh object process (pid ${host.pid})`}): ${scan.ms} ms, RSS +${memory.growthMiB} MiB (anon +${memory.anonGrowthMiB}, file +${memory.fileGrowthMiB})`,
       );
     }
 
     if (runNaive && rows <= naiveMax) {
       if (!warm) await startHost();
-      log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${pidA})`}`);
-      const pid = pidA;
+      log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${host.pid})`}`);
+      const pid = host.pid;
       const sampler = rssSampler(pid);
       const pinger = pingLoop(name, 200);
       try {
@@ -584,7 +577,7 @@ try {
   }
   if (results.sizes.length > 0) writeFileSync(join(outDir, `${stamp}.svg`), renderChart(results));
   log(`wrote ${join(outDir, stamp + ".json")}`);
-  await mf.dispose();
+  await host.dispose();
   await r2Process?.mf.dispose();
   await r2Sink.stop();
   if (!keep) rmSync(work, { recursive: true, force: true });

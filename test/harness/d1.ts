@@ -33,6 +33,23 @@ export class D1ImportError extends Error {
 }
 
 /**
+ * The environment that runs wrangler offline (no metrics, update checks or account lookup), its
+ * config and temp files in `dir` (whose `xdg` and `tmp` folders it creates).
+ */
+export function offlineWranglerEnv(dir: string): NodeJS.ProcessEnv {
+  for (const sub of ["xdg", "tmp"]) mkdirSync(join(dir, sub), { recursive: true });
+  return {
+    ...process.env,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    XDG_CONFIG_HOME: join(dir, "xdg"),
+    TMPDIR: join(dir, "tmp"),
+    NO_COLOR: "1",
+  };
+}
+
+/**
  * Imports `dump` into a fresh local D1 database with wrangler and returns it. Throws
  * {@link D1ImportError} when wrangler refuses the file or a statement fails (D1 then rolls the
  * whole file back).
@@ -40,7 +57,6 @@ export class D1ImportError extends Error {
 export function importIntoD1(dump: Uint8Array | string): D1Database {
   const dir = mkdtempSync(join(tmpdir(), "durable-dump-d1-"));
   try {
-    for (const sub of ["xdg", "tmp"]) mkdirSync(join(dir, sub));
     writeFileSync(
       join(dir, "wrangler.jsonc"),
       JSON.stringify({ name: "d1-import", compatibility_date: "2026-04-01", d1_databases: [{ binding: "DB", database_name: "import", database_id: "local" }] }),
@@ -52,15 +68,7 @@ export function importIntoD1(dump: Uint8Array | string): D1Database {
       ["d1", "execute", "DB", "--local", "--file", join(dir, "dump.sql"), "--persist-to", state, "-c", join(dir, "wrangler.jsonc")],
       {
         cwd: dir,
-        env: {
-          ...process.env,
-          WRANGLER_SEND_METRICS: "false",
-          WRANGLER_HIDE_BANNER: "true",
-          CLOUDFLARE_CF_FETCH_ENABLED: "false",
-          XDG_CONFIG_HOME: join(dir, "xdg"),
-          TMPDIR: join(dir, "tmp"),
-          NO_COLOR: "1",
-        },
+        env: offlineWranglerEnv(dir),
         maxBuffer: 1 << 28,
         timeout: 300_000,
       },

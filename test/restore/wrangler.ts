@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../harness/build.js";
+import { offlineWranglerEnv } from "../harness/d1.js";
 
 /** A local D1 database seeded by `wrangler d1 execute`, and what `wrangler d1 export` writes of it. */
 export interface WranglerExport {
@@ -20,16 +21,7 @@ export interface WranglerExport {
  */
 export function wranglerExport(seed: string): WranglerExport {
   const dir = mkdtempSync(join(tmpdir(), "dd-wrangler-"));
-  const env = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    XDG_CONFIG_HOME: join(dir, "xdg"),
-    TMPDIR: join(dir, "tmp"),
-  };
-  mkdirSync(env.XDG_CONFIG_HOME, { recursive: true });
-  mkdirSync(env.TMPDIR, { recursive: true });
+  const env = offlineWranglerEnv(dir);
   const config = join(dir, "wrangler.jsonc");
   writeFileSync(
     config,

@@ -18,7 +18,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { connectInspector } from "./measure.mjs";
+import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 import { newWorkerdPid, rssParts } from "./process-stats.mjs";
+
+useWorkerdV8Flags();
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

@@ -1,10 +1,7 @@
 // The object's process of a benchmark: a Miniflare instance over persisted Durable Object data,
 // restarted cold (nothing in memory, as an object woken by its alarm) whenever asked.
 import { Miniflare } from "miniflare";
-import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 import { newWorkerdPid } from "./process-stats.mjs";
-
-useWorkerdV8Flags();
 
 /**
  * A host whose `start()` starts its Miniflare instance, or restarts it over the same persisted

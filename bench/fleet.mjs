@@ -11,13 +11,15 @@
 //   --rows N                  every tenant gets N rows instead of the demo's mix (--rows 20: the
 //                             orchestration's own cost, exports that take almost nothing)
 //   --repeat N                runs per size (default 1), each in a fresh runtime
-//   --smoke                   sizes 20,40 once, into bench/.data/smoke/
+//   --smoke                   sizes 20,40 once, into bench/.data/smoke/ (implies --single-threaded-gc)
+//   --single-threaded-gc      workerd with V8's single-threaded collector (bench/README.md)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { nightlyRunId, seedFleet, tenantName } from "../examples/fleet/demo/plan.mjs";
 import { FleetClient, ROOT, buildFleetWorker, startFleetRuntime } from "../examples/fleet/demo/runtime.mjs";
+import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -27,9 +29,12 @@ const { values: args } = parseArgs({
     repeat: { type: "string", default: "1" },
     rows: { type: "string" },
     smoke: { type: "boolean", default: false },
+    "single-threaded-gc": { type: "boolean", default: false },
     out: { type: "string" },
   },
 });
+// A smoke run must not hang on local workerd's GC livelock (tools/workerd/index.mjs); measurements keep V8's default collector.
+if (args.smoke || args["single-threaded-gc"]) useWorkerdV8Flags();
 const sizes = (args.smoke ? "20,40" : args.sizes).split(",").map(Number);
 const repeat = args.smoke ? 1 : Number(args.repeat);
 const outDir = args.out ?? join(ROOT, "bench", args.smoke ? ".data/smoke" : "results");

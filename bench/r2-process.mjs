@@ -17,9 +17,6 @@
  */
 import { Miniflare, R2_PLUGIN } from "miniflare";
 import { fileURLToPath } from "node:url";
-import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
-
-useWorkerdV8Flags();
 
 const PLUGIN = { package: fileURLToPath(new URL("./miniflare-raw-bindings.mjs", import.meta.url)), name: "durable-dump-bench-raw" };
 

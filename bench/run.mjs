@@ -13,6 +13,7 @@
  *   npm run bench -- --real-sweep       also measures where SQLite writes doubles exactly (`--real-sweep-per N`)
  *   npm run bench -- --warm             keep one object process for all exports (default: a fresh one per format)
  *   npm run bench -- --no-restore       leave out the restores of the sql/sql.gz dumps (`--restore-rows N`: their size)
+ *   npm run bench -- --single-threaded-gc  workerd with V8's single-threaded collector (implied by --smoke; bench/README.md)
  *
  * Databases are built INSIDE workerd (a SQLite-backed Durable Object, Miniflare, persisted in a
  * temp dir); every export runs through real alarms (`engine.tick()` from `alarm()`) into the
@@ -27,6 +28,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
+import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
 import { startR2Sink } from "./r2-sink.mjs";
@@ -46,6 +48,8 @@ const opt = (name, def) => {
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
 };
 const smoke = flag("smoke");
+// A smoke run (CI) must not hang on local workerd's GC livelock (tools/workerd/index.mjs); measurements keep V8's default collector.
+if (smoke || flag("single-threaded-gc")) useWorkerdV8Flags();
 let sizes = opt("rows", smoke ? "20000" : "100000,1000000")
   .split(",")
   .map(Number);

@@ -13,8 +13,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { forkAndVerify } from "./fork.mjs";
+import { useWorkerdV8Flags } from "../../tools/workerd/index.mjs";
 import { ENTRIES, buildWorker, startRuntime } from "./runtime.mjs";
 import { bold, dim, fmt, green, isTty as TTY, progress, red, step } from "./ui.mjs";
+
+// Local workerd on a 2-core machine can livelock in V8's garbage collector: see tools/workerd/index.mjs.
+useWorkerdV8Flags();
 
 const TENANT = "acme";
 /** The Worker's TENANT_TOKEN_KEY; each tenant's token is derived from it (examples/worker/src/auth.ts). */

@@ -4,10 +4,6 @@ import { Miniflare } from "miniflare";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../../tools/bundle-worker.mjs";
-import { useWorkerdV8Flags } from "../../tools/workerd/index.mjs";
-
-// Local workerd on a small machine can livelock in V8's garbage collector: see tools/workerd/index.mjs.
-useWorkerdV8Flags();
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 

@@ -14,8 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { nightlyRunId, seedFleet } from "./plan.mjs";
+import { useWorkerdV8Flags } from "../../../tools/workerd/index.mjs";
 import { FleetClient, buildFleetWorker, startFleetRuntime } from "./runtime.mjs";
 import { checkDump, checkManifest, sqliteCli } from "./verify.mjs";
+
+// Local workerd on a 2-core machine can livelock in V8's garbage collector: see tools/workerd/index.mjs.
+useWorkerdV8Flags();
 
 const { values: args } = parseArgs({
   options: {

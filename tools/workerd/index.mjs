@@ -12,9 +12,10 @@ import { fileURLToPath } from "node:url";
  * about once in ten runs of a gzip key-value restore (gdb: the main thread in
  * `IncrementalSweepTask` under `IoContext::runImpl`, the worker in
  * `CollectionBarrier::AwaitCollectionBackground`; no JavaScript frame: the library's code is not
- * in the loop). Miniflare 4.20260421 cannot set V8 flags, so workerd is started through
- * with-v8-flags.sh, which adds them to its config. Linux only (workerd on macOS collects on one
- * thread already; the wrapper is a bash script). A MINIFLARE_WORKERD_PATH already set is kept.
+ * in the loop). Miniflare 4.20260421 cannot set V8 flags (4.20260722.1 and later read
+ * `MINIFLARE_WORKERD_V8_FLAGS`, but need Node 22), so workerd is started through
+ * with-v8-flags.sh, which adds them to its config. Linux only, where the hang was seen (the wrapper
+ * is a bash script). A MINIFLARE_WORKERD_PATH already set is kept.
  *
  * @param {string[]} flags
  */

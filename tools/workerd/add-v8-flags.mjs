@@ -32,7 +32,7 @@ function withV8Flags(message, flags) {
   }
   if (at !== message.length) throw new Error(`workerd config: ${message.length} bytes, its segment table says ${at}`);
 
-  const root = structAt(view, starts, 0, starts[0]);
+  const root = structAt(view, starts, starts[0]);
   if (root.pointers <= V8_FLAGS_POINTER) throw new Error("workerd config: the root struct has no v8Flags pointer");
   const slot = root.start + (root.dataWords + V8_FLAGS_POINTER) * WORD;
   if (view.getBigUint64(slot, true) !== 0n) throw new Error("workerd config: v8Flags is already set");
@@ -58,18 +58,18 @@ function withV8Flags(message, flags) {
   return out;
 }
 
-/** The struct a pointer at byte `at` (in segment `segment`) points to, following one far pointer. */
-function structAt(view, starts, segment, at) {
+/** The struct that the pointer at byte `at` of the message points to, following one far pointer. */
+function structAt(view, starts, at) {
   const pointer = view.getBigUint64(at, true);
   const kind = Number(pointer & 3n);
   if (kind === 2) {
     if (pointer & 4n) throw new Error("workerd config: double-far root pointer");
     const target = Number(pointer >> 32n);
-    return structAt(view, starts, target, starts[target] + Number((pointer >> 3n) & 0x1fffffffn) * WORD);
+    return structAt(view, starts, starts[target] + Number((pointer >> 3n) & 0x1fffffffn) * WORD);
   }
   if (kind !== 0) throw new Error("workerd config: the root pointer is not a struct pointer");
   const offset = Number(BigInt.asIntN(30, (pointer >> 2n) & 0x3fffffffn));
-  return { start: at + WORD + offset * WORD, dataWords: Number((pointer >> 32n) & 0xffffn), pointers: Number(pointer >> 48n), segment };
+  return { start: at + WORD + offset * WORD, dataWords: Number((pointer >> 32n) & 0xffffn), pointers: Number(pointer >> 48n) };
 }
 
 /** A list pointer: `offset` words from the end of the pointer, element size code `size`, `count` elements. */

@@ -32,7 +32,7 @@ import { builtinFormatters } from "../src/formats/builtins.js";
 import { encodeValue, rowBytesExpr, INLINE_ROW_BYTES } from "../src/sqlite/value-encoders.js";
 import { quoteIdentifier } from "../src/util/sql-text.js";
 import { LIMITS } from "../src/export/options.js";
-import { MAX_GZIP_SLICE_CHARS, MAX_SLICE_CHARS } from "../src/export/slices.js";
+import { maxSliceChars } from "../src/export/slices.js";
 import { CREATE_MIXED as CREATE, SEED_MIXED as SEED } from "./mixed-table.js";
 
 interface Env {
@@ -560,7 +560,7 @@ export class BenchHost implements DurableObject {
         });
       } else copy(batch, part, () => {});
       if (b.done) break;
-      if (slice >= (deflater ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS)) {
+      if (slice >= maxSliceChars(deflater !== null)) {
         slice = 0;
         await yieldNow();
       }

@@ -15,7 +15,7 @@ import { adaptBatch, yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
 import { KvSteps } from "./kv-steps.js";
-import { MAX_GZIP_SLICE_CHARS, MAX_SLICE_CHARS } from "./slices.js";
+import { maxSliceChars } from "./slices.js";
 import { openTableReader } from "./table-plan.js";
 
 /**
@@ -170,7 +170,7 @@ export class ExportRunner {
       return;
     }
     const started = this.#deps.now();
-    const sliceChars = record.options.gzip ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS;
+    const sliceChars = maxSliceChars(record.options.gzip);
     let rows = 0;
     let chars = 0;
     let batch: ReturnType<TableReader["read"]>;

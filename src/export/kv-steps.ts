@@ -9,7 +9,7 @@ import { KV_OBJECT, kvHeaderLine, kvTrailerLine } from "../kv/kv-file.js";
 import { adaptBatch, yieldToEvents } from "../util/timing.js";
 import type { DumpWork } from "./dump-work.js";
 import { openOutput } from "./output-upload.js";
-import { MAX_GZIP_SLICE_CHARS, MAX_SLICE_CHARS } from "./slices.js";
+import { maxSliceChars } from "./slices.js";
 
 const MIN_BATCH_ENTRIES = 16;
 const MAX_BATCH_ENTRIES = 20_000;
@@ -55,7 +55,7 @@ export class KvSteps {
     const kv = this.#deps.kv;
     if (!kv) throw new DumpError("INVALID_OPTIONS", "This job exports key-value entries, but the engine's storage has no kv: pass ctx.storage as storage.");
     const started = this.#deps.now();
-    const batch = readKvBatch(kv, progress.last, this.#batchEntries, this.#work.record.options.gzip ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS);
+    const batch = readKvBatch(kv, progress.last, this.#batchEntries, maxSliceChars(this.#work.record.options.gzip));
     await this.#write(batch.text);
     progress.last = batch.last;
     progress.entries += batch.entries;

@@ -17,3 +17,8 @@ export const MAX_SLICE_CHARS = 512 * 1024;
  * "Round two, final").
  */
 export const MAX_GZIP_SLICE_CHARS = 128 * 1024;
+
+/** The characters a slice of an export writes at most: {@link MAX_GZIP_SLICE_CHARS} when it is gzipped, else {@link MAX_SLICE_CHARS}. */
+export function maxSliceChars(gzip: boolean): number {
+  return gzip ? MAX_GZIP_SLICE_CHARS : MAX_SLICE_CHARS;
+}

@@ -12,6 +12,16 @@ export function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Count, median, p99 and maximum of request latencies (ms, rounded to 0.1). */
+export function latencySummary(latencies) {
+  return {
+    count: latencies.length,
+    p50Ms: round(percentile(latencies, 50) ?? 0, 1),
+    p99Ms: round(percentile(latencies, 99) ?? 0, 1),
+    maxMs: round(Math.max(0, ...latencies), 1),
+  };
+}
+
 /**
  * Sends `request()` again and again, one at a time, until stopped; `stop()` resolves to the
  * latencies in ms.

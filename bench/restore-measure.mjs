@@ -20,7 +20,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
-import { connectInspector, cpuMs, percentile, requestLoop, rssSampler } from "./measure.mjs";
+import { connectInspector, cpuMs, latencySummary, percentile, requestLoop, rssSampler } from "./measure.mjs";
 import { newWorkerdPid, workerdPids } from "./process-stats.mjs";
 import { startR2Process } from "./r2-process.mjs";
 import { DIGEST_SQL } from "./restore-digest.mjs";
@@ -97,7 +97,6 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     }),
     [...others, pidB],
   );
-  const startHost = () => host.start();
 
   async function call(object, route) {
     const res = await host.mf.dispatchFetch(`http://bench/${object}/${route}`, { method: "POST" });
@@ -137,7 +136,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
 
   try {
     log(`restore: seeding ${rows.toLocaleString("en-US")} rows`);
-    await startHost();
+    await host.start();
     for (let from = 1; from <= rows; from += 250_000) await call("source", `seed?from=${from}&to=${Math.min(rows, from + 249_999)}`);
     const dumps = {};
     for (const v of variants) {
@@ -158,7 +157,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
     for (const v of variants) {
       const { key, path, gzip, cli } = dumps[v];
       // Quiet: a cold process restores with no request but the poll for completion (memory, time).
-      await startHost();
+      await host.start();
       const quiet = await restoreInto(`quiet-${v}`, key, false);
       // Loud: the same in the same (now warm) process, with a request loop (latency, time).
       const loud = await restoreInto(`target-${v}`, key, true);
@@ -186,10 +185,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
         memory: quiet.mem,
         loudMemory: loud.mem,
         requests: {
-          count: latencies.length,
-          p50Ms: round(percentile(latencies, 50) ?? 0, 1),
-          p99Ms: round(p99, 1),
-          maxMs: round(Math.max(0, ...latencies), 1),
+          ...latencySummary(latencies),
           idleP50Ms: round(percentile(loud.idle, 50) ?? 0, 1),
           idleP99Ms: round(percentile(loud.idle, 99) ?? 0, 1),
         },
@@ -218,7 +214,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
           await call(object, `${path}?${query ? `${query}&` : ""}${range}`);
         }
       };
-      await startHost();
+      await host.start();
       const sampler = rssSampler(host.pid);
       const t0 = performance.now();
       await runControl(`control-${name}`);
@@ -228,12 +224,7 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
         const pings = requestLoop(() => call(`control-${name}-loud`, "ping"));
         await runControl(`control-${name}-loud`);
         const latencies = await pings.stop();
-        control.requests = {
-          count: latencies.length,
-          p50Ms: round(percentile(latencies, 50) ?? 0, 1),
-          p99Ms: round(percentile(latencies, 99) ?? 0, 1),
-          maxMs: round(Math.max(0, ...latencies), 1),
-        };
+        control.requests = latencySummary(latencies);
       }
       controlMemory[name] = control;
       log(

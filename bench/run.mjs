@@ -100,7 +100,7 @@ const pidLocalR2 = r2Process ? newWorkerdPid([]) : null;
 // The production-like sink: a Node child process (its CPU is its own, reported apart).
 const r2Sink = await startR2Sink({ latencyMs: sinkLatencyMs });
 /**
- * The object's process (A), over the persisted Durable Object data; `startHost()` starts it, or
+ * The object's process (A), over the persisted Durable Object data; `host.start()` starts it, or
  * restarts it cold: the objects keep their databases and come back with nothing in memory, as an
  * object woken by its alarm does.
  */
@@ -119,8 +119,7 @@ const host = coldHost(
   }),
   pidLocalR2 ? [pidLocalR2] : [],
 );
-const startHost = () => host.start();
-await startHost();
+await host.start();
 log(
   `local R2: ${r2Process ? `second workerd process (pid ${pidLocalR2}, ${r2Process.address}); the object's process is pid ${host.pid}` : `inline, in the object's workerd process (pid ${host.pid})`}`,
 );
@@ -421,7 +420,7 @@ try {
     for (const [run, v] of formats.flatMap((f) => Array.from({ length: repeat }, (_, i) => [i === 0 ? f : `${f}#${i + 1}`, f]))) {
       // Each variant's first export starts in a fresh object process, so that its memory growth is
       // the export's own (page cache, buffers, heap) and not what seeding or the last export left.
-      if (!warm && run === v) await startHost();
+      if (!warm && run === v) await host.start();
       execSync("sync");
       // Memory first, with no other request: each request to the object costs its process memory
       // too (2,000 sequential pings alone: RSS +25 MiB from a cold start), and a ping loop runs
@@ -498,7 +497,7 @@ try {
       // The memory floor: a plain scan of the same rows (every column into JS, nothing rendered or
       // uploaded) in a fresh object process, with no other request, like the quiet export. SQLite's
       // page cache and the runtime's first-use growth come with any read of the data.
-      if (!warm) await startHost();
+      if (!warm) await host.start();
       for (let i = 0; i < 30; i++) await call(name, "ping");
       const sampler = rssSampler(host.pid);
       const scan = await call(name, "scan?batch=2000", { method: "POST" });
@@ -510,7 +509,7 @@ try {
     }
 
     if (runNaive && rows <= naiveMax) {
-      if (!warm) await startHost();
+      if (!warm) await host.start();
       log(`naive baseline (${rows} rows)${warm ? "" : `, fresh object process (pid ${host.pid})`}`);
       const pid = host.pid;
       const sampler = rssSampler(pid);

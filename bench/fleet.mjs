@@ -13,13 +13,12 @@
 //   --repeat N                runs per size (default 1), each in a fresh runtime
 //   --smoke                   sizes 20,40 once, into bench/.data/smoke/ (implies --single-threaded-gc)
 //   --single-threaded-gc      workerd with V8's single-threaded collector (bench/README.md)
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { nightlyRunId, seedFleet, tenantName } from "../examples/fleet/demo/plan.mjs";
 import { FleetClient, ROOT, buildFleetWorker, startFleetRuntime } from "../examples/fleet/demo/runtime.mjs";
-import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
+import { miniflareWorkDir, useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -38,10 +37,7 @@ if (args.smoke || args["single-threaded-gc"]) useWorkerdV8Flags();
 const sizes = (args.smoke ? "20,40" : args.sizes).split(",").map(Number);
 const repeat = args.smoke ? 1 : Number(args.repeat);
 const outDir = args.out ?? join(ROOT, "bench", args.smoke ? ".data/smoke" : "results");
-const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-fleet-"));
-// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-// them only fire-and-forget at dispose(), which the process's exit cuts short.
-process.env.TMPDIR = work;
+const work = miniflareWorkDir("durable-dump-bench-fleet-");
 const bindings = { FLEET_PROGRESS_INTERVAL_MS: "0" };
 if (args.concurrency) bindings.FLEET_CONCURRENCY = args.concurrency;
 if (args["objects-per-instance"]) bindings.FLEET_OBJECTS_PER_INSTANCE = args["objects-per-instance"];

@@ -12,13 +12,12 @@
  */
 import { Miniflare } from "miniflare";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
 import { connectInspector } from "./measure.mjs";
-import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
+import { miniflareWorkDir, useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 import { newWorkerdPid, rssParts } from "./process-stats.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,10 +44,7 @@ if (typeof WebSocket !== "function") {
 
 const bundle = join(HERE, ".data", "host.js");
 await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
-const work = mkdtempSync(join(tmpdir(), "durable-dump-memory-"));
-// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-// them only fire-and-forget at dispose(), which the process's exit cuts short.
-process.env.TMPDIR = work;
+const work = miniflareWorkDir("durable-dump-memory-");
 const options = (inspect) => ({
   modules: true,
   scriptPath: bundle,

@@ -11,10 +11,10 @@
  * a request loop measures latency. Then the controls of what the runtime itself costs, each in a
  * cold process. Every restored table must give the source's aggregates, and the CLI's.
  */
+import { miniflareWorkDir } from "../tools/workerd/index.mjs";
 import { coldHost } from "./cold-host.mjs";
 import { spawnSync } from "node:child_process";
-import { closeSync, createWriteStream, mkdtempSync, openSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, createWriteStream, openSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -75,11 +75,8 @@ export async function measureRestores({ rows, variants, heap = false, inspectorP
   for (const v of variants) if (!RESTORABLE.includes(v)) throw new Error(`restore variant ${v}: one of ${RESTORABLE.join(", ")}`);
   const bundle = join(ROOT, "bench", ".data", "restore-host.js");
   await bundleWorker({ entry: join(HERE, "restore-host.ts"), outfile: bundle, sourcemap: false });
-  const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-restore-"));
-  // Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-  // them only fire-and-forget at dispose(), which the process's exit cuts short.
   const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = work;
+  const work = miniflareWorkDir("durable-dump-bench-restore-");
   // Workerd processes started by the caller (bench/run.mjs's) are not ours to measure.
   const others = workerdPids();
   const r2 = await startR2Process({ persist: join(work, "r2") });

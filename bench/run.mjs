@@ -23,12 +23,11 @@
  */
 import { coldHost } from "./cold-host.mjs";
 import { execSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../tools/bundle-worker.mjs";
-import { useWorkerdV8Flags } from "../tools/workerd/index.mjs";
+import { miniflareWorkDir, useWorkerdV8Flags } from "../tools/workerd/index.mjs";
 import { renderChart } from "./chart.mjs";
 import { startR2Process } from "./r2-process.mjs";
 import { startR2Sink } from "./r2-sink.mjs";
@@ -87,10 +86,7 @@ const T0 = performance.now();
 // ---------- build + start ----------
 const bundle = join(ROOT, "bench", ".data", "host.js");
 await bundleWorker({ entry: join(HERE, "host.ts"), outfile: bundle, sourcemap: false });
-const work = mkdtempSync(join(tmpdir(), "durable-dump-bench-"));
-// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-// them only fire-and-forget at dispose(), which the process's exit cuts short.
-process.env.TMPDIR = work;
+const work = miniflareWorkDir("durable-dump-bench-");
 const persist = { do: join(work, "do"), r2: join(work, "r2") };
 // Process B (local R2) starts first: A's binding needs its address. Each process is told apart
 // by the workerd child that appeared when it started.

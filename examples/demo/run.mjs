@@ -7,13 +7,12 @@
 // tenant) and checks that too. Exits non-zero on any failure.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createWriteStream, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { forkAndVerify } from "./fork.mjs";
-import { useWorkerdV8Flags } from "../../tools/workerd/index.mjs";
+import { miniflareWorkDir, useWorkerdV8Flags } from "../../tools/workerd/index.mjs";
 import { ENTRIES, buildWorker, startRuntime } from "./runtime.mjs";
 import { bold, dim, fmt, green, isTty as TTY, progress, red, step } from "./ui.mjs";
 
@@ -27,10 +26,7 @@ const tokenFor = (tenant) => createHmac("sha256", TOKEN_KEY).update(tenant).dige
 const FORK = "acme-fork";
 
 const t0 = performance.now();
-const work = mkdtempSync(join(tmpdir(), "durable-dump-demo-"));
-// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-// them only fire-and-forget at dispose(), which the process's exit cuts short.
-process.env.TMPDIR = work;
+const work = miniflareWorkDir("durable-dump-demo-");
 let mf;
 
 async function api(method, path, body, headers = {}, tenant = TENANT) {

@@ -1,4 +1,6 @@
+import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,4 +27,19 @@ export function useWorkerdV8Flags(flags = ["--single-threaded-gc"]) {
   process.env.DD_WORKERD_BINARY = require("workerd").default ?? require("workerd");
   process.env.DD_WORKERD_V8_FLAGS = flags.join(" ");
   process.env.MINIFLARE_WORKERD_PATH = join(dirname(fileURLToPath(import.meta.url)), "with-v8-flags.sh");
+}
+
+/**
+ * A new temporary directory (its name starts with `prefix`), made TMPDIR of this process and of
+ * those it starts from now on: Miniflare's own `miniflare-*` directories then go under it and are
+ * removed with it. Miniflare removes them only fire-and-forget at `dispose()`, which the process's
+ * exit cuts short; left in the system's temporary directory, they add up to gigabytes.
+ *
+ * @param {string} prefix
+ * @returns {string} the directory
+ */
+export function miniflareWorkDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.env.TMPDIR = dir;
+  return dir;
 }

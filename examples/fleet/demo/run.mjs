@@ -9,12 +9,11 @@
 //   --concurrency C           exports at once (default: the library's, 20)
 //   --no-verify               skip the dump checks (the benchmark's mode)
 //   --json                    print the summary as one JSON line at the end
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { nightlyRunId, seedFleet } from "./plan.mjs";
-import { useWorkerdV8Flags } from "../../../tools/workerd/index.mjs";
+import { miniflareWorkDir, useWorkerdV8Flags } from "../../../tools/workerd/index.mjs";
 import { FleetClient, buildFleetWorker, startFleetRuntime } from "./runtime.mjs";
 import { checkDump, checkManifest, sqliteCli } from "./verify.mjs";
 
@@ -66,10 +65,7 @@ function statusLine() {
   };
 }
 
-const work = mkdtempSync(join(tmpdir(), "durable-dump-fleet-demo-"));
-// Miniflare's own temporary directories go under work and are removed with it: Miniflare removes
-// them only fire-and-forget at dispose(), which the process's exit cuts short.
-process.env.TMPDIR = work;
+const work = miniflareWorkDir("durable-dump-fleet-demo-");
 let mf;
 
 async function main() {
